@@ -1,0 +1,1 @@
+//! API dispatcher (being written).

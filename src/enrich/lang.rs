@@ -1,0 +1,4 @@
+//! Language identification (placeholder signature).
+pub fn detect(_text: &str) -> &'static str {
+    "und"
+}

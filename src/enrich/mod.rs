@@ -1,0 +1,4 @@
+//! Enrichment: sentiment, language, author influence and topics.
+pub mod lang;
+pub mod query;
+pub mod sentiment;

@@ -1,0 +1,17 @@
+//! Sunward core: ingest, enrichment, storage, rollups, the API dispatcher and the HTTP server.
+//! Knows nothing of Tauri; the desktop shell (`src-tauri/`) calls [`api::App`].
+
+pub mod api;
+pub mod charts;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod enrich;
+pub mod events;
+pub mod http;
+pub mod ingest;
+pub mod model;
+pub mod rollup;
+pub mod sources;
+pub mod store;
+pub mod wall;

@@ -1,0 +1,1 @@
+//! Wall profiles and monitor layout (being written).
