@@ -1,15 +1,28 @@
-//! The one API: command name + JSON args -> JSON. Tauri IPC and HTTP both call [`App::dispatch`].
+//! The one API: command name + JSON args -> JSON. Tauri IPC and HTTP both call [`App::dispatch`],
+//! so the desktop and the web server cannot drift apart.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use crate::charts;
+use crate::clock::Clock;
+use crate::config::{default_db_path, Config};
+use crate::demo::Generator;
+use crate::enrich::Enricher;
 use crate::events::{Bus, Event};
+use crate::ingest::{IngestError, Ingestor, Report};
+use crate::rollup;
+use crate::sources::Format;
+use crate::store::{Filter, GroupBy, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("unknown command `{0}`")]
+    #[error("unknown command `{0}`; see /api/v1/openapi.json for the list")]
     UnknownCommand(String),
     #[error("bad arguments: {0}")]
     BadArgs(String),
@@ -17,32 +30,247 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<charts::ChartError> for ApiError {
+    fn from(e: charts::ChartError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
-    /// SQLite file; `None` = the user's data directory.
+    /// SQLite file; `None` = `$SUNWARD_DB` or the user's data directory.
     pub db: Option<PathBuf>,
     /// Run the built-in demo scenario generator.
     pub demo: bool,
-    /// Config file; `None` = defaults.
+    /// Config file; `None` = `~/.config/sunward/config.toml` or the built-in defaults.
     pub config: Option<PathBuf>,
+    /// A manual clock for tests and replays; `None` = the system clock.
+    pub clock: Option<Clock>,
+}
+
+struct Inner {
+    store: Store,
+    ingestor: Ingestor,
+    bus: Bus,
+    clock: Clock,
+    demo: bool,
+    db_path: PathBuf,
 }
 
 /// The running core. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    bus: Bus,
+    inner: Arc<Inner>,
+}
+
+/// The longest window a view may ask for: one week of minutes.
+const MAX_MINUTES: i64 = 7 * 24 * 60;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ViewArgs {
+    minutes: Option<i64>,
+    topic: Option<String>,
+    channel: Option<String>,
+    limit: Option<i64>,
+    name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    /// The viewer's UTC offset in minutes, for chart time labels.
+    tz_offset_minutes: Option<i32>,
+}
+
+impl ViewArgs {
+    fn minutes(&self, default: i64) -> Result<i64, ApiError> {
+        match self.minutes.unwrap_or(default) {
+            m @ 1..=MAX_MINUTES => Ok(m),
+            m => Err(ApiError::BadArgs(format!("minutes must be between 1 and {MAX_MINUTES}, got {m}"))),
+        }
+    }
+    fn filter(&self) -> Filter {
+        let clean = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Filter { topic: clean(&self.topic), channel: clean(&self.channel) }
+    }
+}
+
+fn parse_args(args: Value) -> Result<ViewArgs, ApiError> {
+    if args.is_null() {
+        return Ok(ViewArgs::default());
+    }
+    serde_json::from_value(args).map_err(|e| ApiError::BadArgs(e.to_string()))
 }
 
 impl App {
-    pub async fn start(_opts: AppOptions) -> anyhow::Result<App> {
-        Ok(App { bus: Bus::default() })
+    pub async fn start(opts: AppOptions) -> anyhow::Result<App> {
+        let config = Config::load(opts.config.as_deref())?;
+        let db_path = opts.db.clone().unwrap_or_else(default_db_path);
+        let store = Store::open_sqlite(&db_path).await?;
+        let clock = opts.clock.clone().unwrap_or_default();
+        let bus = Bus::default();
+        let enricher = Arc::new(Enricher::new(config.query_set()));
+        let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
+        let app = App { inner: Arc::new(Inner { store, ingestor, bus, clock, demo: opts.demo, db_path }) };
+        app.spawn_heartbeat();
+        if opts.demo {
+            app.spawn_demo().await?;
+        }
+        Ok(app)
     }
 
-    pub async fn dispatch(&self, command: &str, _args: Value) -> Result<Value, ApiError> {
-        Err(ApiError::UnknownCommand(command.to_string()))
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
-
+    pub fn ingestor(&self) -> &Ingestor {
+        &self.inner.ingestor
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+    pub fn bus(&self) -> &Bus {
+        &self.inner.bus
+    }
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.bus.subscribe()
+        self.inner.bus.subscribe()
     }
+
+    /// Stores an NDJSON body of Sunward mentions (the `POST /api/v1/mentions` path).
+    pub async fn ingest_ndjson(&self, body: Vec<u8>) -> Result<Report, ApiError> {
+        Ok(self.inner.ingestor.ingest_bytes("api", body, Format::Ndjson).await?)
+    }
+
+    fn spawn_heartbeat(&self) {
+        let bus = self.inner.bus.clone();
+        let clock = self.inner.clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                bus.publish(Event::Heartbeat { now: clock.now_ms() });
+            }
+        });
+    }
+
+    /// Backfills the last 24 hours (so the day chart is never empty), then generates in real time.
+    async fn spawn_demo(&self) -> anyhow::Result<()> {
+        let now = self.inner.clock.now_ms();
+        let last = self.inner.store.latest_time("demo").await?.unwrap_or(i64::MIN);
+        let from = (now - 24 * 3_600_000).max(last.saturating_add(1));
+        let mut generator = Generator::new(now as u64, from);
+        let ingestor = self.inner.ingestor.clone();
+        let clock = self.inner.clock.clone();
+        let backfill = generator.range(from, now);
+        tracing::info!(mentions = backfill.len(), "demo: backfilling up to 24 hours");
+        ingestor.ingest_mentions("demo", backfill).await?;
+        tokio::spawn(async move {
+            let mut until = now;
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let now = clock.now_ms();
+                if now <= until {
+                    continue;
+                }
+                let batch = generator.range(until, now);
+                until = now;
+                if let Err(e) = ingestor.ingest_mentions("demo", batch).await {
+                    tracing::warn!(error = %e, "demo: could not store generated mentions");
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn dispatch(&self, command: &str, args: Value) -> Result<Value, ApiError> {
+        let now = self.inner.clock.now_ms();
+        let store = &self.inner.store;
+        match command {
+            "health" => Ok(json!({
+                "ok": true,
+                "version": env!("CARGO_PKG_VERSION"),
+                "demo": self.inner.demo,
+                "mentions": store.mention_count().await?,
+                "now": now,
+                "db": self.inner.db_path.display().to_string(),
+            })),
+            "volume" => {
+                let a = parse_args(args)?;
+                let v = rollup::volume(store, now, a.minutes(60)?, &a.filter()).await?;
+                to_json(&v)
+            }
+            "sentiment" => {
+                let a = parse_args(args)?;
+                let v = rollup::sentiment(store, now, a.minutes(60)?, &a.filter()).await?;
+                to_json(&v)
+            }
+            "stream" => {
+                let a = parse_args(args)?;
+                let limit = a.limit.unwrap_or(30);
+                if !(1..=500).contains(&limit) {
+                    return Err(ApiError::BadArgs(format!("limit must be between 1 and 500, got {limit}")));
+                }
+                let mentions = store.latest(limit, &a.filter()).await?;
+                Ok(json!({ "mentions": mentions }))
+            }
+            "chart" => {
+                let a = parse_args(args)?;
+                self.chart(&a, now).await
+            }
+            "rejects" => {
+                let a = parse_args(args)?;
+                let (total, rejects) = store.rejects(a.limit.unwrap_or(100)).await?;
+                Ok(json!({ "total": total, "rejects": rejects }))
+            }
+            "wall_profile" => to_json(&crate::wall::WallProfile::default()),
+            other => Err(ApiError::UnknownCommand(other.to_string())),
+        }
+    }
+
+    async fn chart(&self, a: &ViewArgs, now: i64) -> Result<Value, ApiError> {
+        let store = &self.inner.store;
+        let (w, h) = (a.width.unwrap_or(1200), a.height.unwrap_or(500));
+        let offset = a.tz_offset_minutes.unwrap_or(0).clamp(-14 * 60, 14 * 60) * 60;
+        let f = a.filter();
+        let svg = match a.name.as_deref().unwrap_or("volume") {
+            "volume" => {
+                let minutes = a.minutes(60)?;
+                let (from, to) = rollup::window(now, minutes);
+                let series = store.minutes(from, to, &f).await?;
+                // Keep bars at least a few pixels wide: about 96 bars whatever the window.
+                let bucket = (minutes as usize).div_ceil(96).max(1);
+                charts::volume_svg(&charts::bucketize(&series, bucket), w, h, offset)?
+            }
+            "sentiment" => {
+                let v = rollup::sentiment(store, now, a.minutes(60)?, &f).await?;
+                let trend: Vec<(i64, f64)> = v.trend.iter().map(|p| (p.t, p.net)).collect();
+                charts::sentiment_svg(&trend, w, h, offset)?
+            }
+            "channels" | "topics" => {
+                let (from, to) = rollup::window(now, a.minutes(60)?);
+                let by = if a.name.as_deref() == Some("topics") { GroupBy::Topic } else { GroupBy::Channel };
+                charts::bars_svg(&store.totals_by(by, from, to, &f).await?, w, h)?
+            }
+            other => {
+                return Err(ApiError::BadArgs(format!(
+                    "unknown chart `{other}`; use volume, sentiment, channels or topics"
+                )))
+            }
+        };
+        Ok(json!({ "svg": svg }))
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }

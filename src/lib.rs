@@ -2,6 +2,7 @@
 //! Knows nothing of Tauri; the desktop shell (`src-tauri/`) calls [`api::App`].
 
 pub mod api;
+pub mod bench;
 pub mod charts;
 pub mod clock;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod enrich;
 pub mod events;
 pub mod http;
+mod http_openapi;
 pub mod ingest;
 pub mod model;
 pub mod rollup;

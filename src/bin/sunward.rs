@@ -1,1 +1,281 @@
-fn main() {}
+//! `sunward`: the command-line face of the core (serve, ingest, rejects, bench, generate).
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use sunward::api::{App, AppOptions};
+use sunward::clock::Clock;
+use sunward::config::{default_db_path, Config};
+use sunward::enrich::Enricher;
+use sunward::ingest::{IngestError, Ingestor, Report};
+use sunward::sources::Format;
+use sunward::store::Store;
+
+use sunward::bench;
+
+#[derive(Parser)]
+#[command(name = "sunward", version, about = "Sunward: a command center for social customer care")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArg {
+    /// SQLite database file [default: $SUNWARD_DB or the user's data directory]
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+}
+
+impl DbArg {
+    fn path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(default_db_path)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API, live events and the UI
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// Run the built-in demo scenario (a fictional airline) in real time
+        #[arg(long)]
+        demo: bool,
+        /// Config file (listening topics)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Ingest files of real feed formats into the database
+    Ingest {
+        #[command(flatten)]
+        db: DbArg,
+        /// Input format; detected from the content when omitted
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Print the report as JSON; the last line of stdout is the total
+        #[arg(long)]
+        json: bool,
+        /// Config file (listening topics)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Files to ingest
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List rejected records (the dead-letter table) with their reasons
+    Rejects {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write demo mentions as Sunward NDJSON (for trying ingest, and for benchmarks)
+    Generate {
+        /// Number of mentions
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file (`-` for stdout)
+        #[arg(long, short, default_value = "-")]
+        out: PathBuf,
+    },
+    /// Measure the speed targets: ingest, sentiment, SSE latency
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCmd,
+    },
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SUNWARD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { db, listen, demo, config } => {
+            let token = match std::env::var("SUNWARD_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+                _ => {
+                    let t = random_token();
+                    eprintln!("API token (set SUNWARD_TOKEN to choose your own): {t}");
+                    t
+                }
+            };
+            let app = App::start(AppOptions { db: Some(db.path()), demo, config, clock: None }).await?;
+            eprintln!("Sunward listening on http://{listen}/ (walls: http://{listen}/#/wall/0)");
+            sunward::http::serve(app, listen, &token).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest { db, format, json, config, files } => ingest(db.path(), &format, json, config, files).await,
+        Command::Rejects { db, limit, json } => {
+            let store = Store::open_sqlite(&db.path()).await?;
+            let (total, rows) = store.rejects(limit).await?;
+            if json {
+                println!("{}", serde_json::json!({ "total": total, "rejects": rows }));
+            } else if rows.is_empty() {
+                println!("No rejected records.");
+            } else {
+                println!("{total} rejected record(s); newest {}:", rows.len());
+                for r in rows {
+                    println!("{}:{}  {}  {}{}", r.origin, r.line, r.reason, r.detail, if r.seen > 1 { format!("  (seen {}x)", r.seen) } else { String::new() });
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { count, seed, out } => {
+            bench::write_demo_ndjson(&out, count, seed)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what } => bench::run(what).await,
+    }
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..32).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+}
+
+/// Exit code for input that cannot be used at all (missing file, unknown format).
+const EXIT_UNUSABLE: u8 = 2;
+
+async fn ingest(db: PathBuf, format: &str, json: bool, config: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let format: Option<Format> = match format {
+        "auto" => None,
+        f => match f.parse() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_UNUSABLE));
+            }
+        },
+    };
+    for f in &files {
+        if !f.is_file() {
+            eprintln!("error: {} does not exist or is not a file; nothing was ingested", f.display());
+            return Ok(ExitCode::from(EXIT_UNUSABLE));
+        }
+    }
+    let config = Config::load(config.as_deref())?;
+    let store = Store::open_sqlite(&db).await?;
+    let ingestor = Ingestor::new(store, Arc::new(Enricher::new(config.query_set())), None, Clock::System);
+    let mut total = Report::default();
+    let mut code = ExitCode::SUCCESS;
+    let several = files.len() > 1;
+    for file in &files {
+        let bar = progress_bar(file);
+        let started = std::time::Instant::now();
+        let mut on_progress = |r: &Report| {
+            if let Some(b) = &bar {
+                b.set_message(format!("{} stored, {} duplicates, {} rejected", r.stored, r.duplicates, r.rejected));
+                b.set_position(r.read);
+            }
+        };
+        match ingestor.ingest_path(file, format, &mut on_progress).await {
+            Ok((fmt, r)) => {
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                let secs = started.elapsed().as_secs_f64();
+                if json {
+                    if several {
+                        let mut v = serde_json::to_value(&r)?;
+                        v["file"] = serde_json::Value::String(file.display().to_string());
+                        v["format"] = serde_json::Value::String(fmt.name().to_string());
+                        println!("{v}");
+                    }
+                } else {
+                    print_human(file, fmt, &r, secs);
+                }
+                total.add(&r);
+            }
+            Err(IngestError::Source(e)) => {
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                eprintln!("error: {e}");
+                code = ExitCode::from(EXIT_UNUSABLE);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string(&total)?);
+    }
+    let _ = std::io::stdout().flush();
+    Ok(code)
+}
+
+fn print_human(file: &std::path::Path, fmt: Format, r: &Report, secs: f64) {
+    println!(
+        "{} ({}): read {}, stored {}, duplicates {}, rejected {}, deleted {}, skipped {} in {:.2}s",
+        file.display(),
+        fmt.name(),
+        r.read,
+        r.stored,
+        r.duplicates,
+        r.rejected,
+        r.deleted,
+        r.skipped,
+        secs
+    );
+    for (reason, n) in &r.reasons {
+        println!("  rejected {n} x {reason}");
+    }
+    for (kind, n) in &r.skipped_kinds {
+        println!("  skipped {n} x {kind}");
+    }
+    if r.rejected > 0 {
+        println!("  see `sunward rejects` for each rejected line and why");
+    }
+}
+
+fn progress_bar(file: &std::path::Path) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {prefix} {pos} records ({per_sec}) {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(file.display().to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}

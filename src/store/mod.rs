@@ -1,1 +1,205 @@
-//! Storage (being written).
+//! Storage. SQLite by default (embedded, zero set-up); the PostgreSQL store joins it behind the
+//! same [`Store`] type for multi-site centers.
+
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::{Enrichment, Mention, StoredMention};
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {source}. Check that the folder exists and is writable, or pass --db PATH")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("the database schema could not be migrated: {0}. Is this file a Sunward database of a newer version?")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A mention ready to be written, with its enrichment and where it came from.
+#[derive(Debug, Clone)]
+pub struct NewMention {
+    pub mention: Mention,
+    pub enrichment: Enrichment,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReject {
+    pub line: u64,
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+/// Everything one transaction writes: mentions, retractions, dead letters and a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// File path or `api:<run>`; dead letters are keyed by it.
+    pub origin: String,
+    pub mentions: Vec<NewMention>,
+    pub deletes: Vec<(String, String)>,
+    pub rejects: Vec<NewReject>,
+    /// `(source, cursor)` to persist atomically with this batch.
+    pub cursor: Option<(String, String)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.mentions.is_empty()
+            && self.deletes.is_empty()
+            && self.rejects.is_empty()
+            && self.cursor.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub deleted: u64,
+    /// The newest stored mentions of the batch (at most [`LATEST_IN_EVENT`]), for live events.
+    pub latest: Vec<StoredMention>,
+}
+
+/// How many stored mentions a `mentions` event carries.
+pub const LATEST_IN_EVENT: usize = 20;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: i64,
+    pub negative: i64,
+    pub neutral: i64,
+    pub positive: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MinuteCounts {
+    pub t: i64,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectRow {
+    pub id: i64,
+    pub origin: String,
+    pub line: i64,
+    pub reason: String,
+    pub detail: String,
+    pub at: i64,
+    pub seen: i64,
+}
+
+/// A filter on rollups and streams.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub topic: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// The store the rest of the core talks to.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
+    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store::Sqlite(SqliteStore::open(path).await?))
+    }
+
+    pub async fn write_batch(&self, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.write_batch(batch, now_ms).await,
+        }
+    }
+
+    pub async fn start_run(&self, origin: &str, format: &str, now_ms: i64) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.start_run(origin, format, now_ms).await,
+        }
+    }
+
+    pub async fn finish_run(&self, run: i64, r: &crate::ingest::Report, now_ms: i64) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.finish_run(run, r, now_ms).await,
+        }
+    }
+
+    /// Per-minute counts in `[from, to)` (minute starts), zeros included.
+    pub async fn minutes(&self, from: i64, to: i64, f: &Filter) -> Result<Vec<MinuteCounts>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.minutes(from, to, f).await,
+        }
+    }
+
+    /// Totals per channel (`by = "channel"`) or per topic (`by = "topic"`) in `[from, to)`.
+    pub async fn totals_by(&self, by: GroupBy, from: i64, to: i64, f: &Filter) -> Result<Vec<(String, Counts)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.totals_by(by, from, to, f).await,
+        }
+    }
+
+    pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.latest(limit, f).await,
+        }
+    }
+
+    pub async fn mention_count(&self) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.mention_count().await,
+        }
+    }
+
+    pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.rejects(limit).await,
+        }
+    }
+
+    /// Event time of the newest mention of `source`, if any.
+    pub async fn latest_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.latest_time(source).await,
+        }
+    }
+
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.cursor(source).await,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Channel,
+    Topic,
+}
+
+/// Start of the minute containing `ms`.
+pub fn minute_of(ms: i64) -> i64 {
+    ms.div_euclid(60_000) * 60_000
+}
+
+/// Groups per-minute counts into buckets of `bucket` minutes (the 24-hour chart uses 15).
+pub fn bucketize_counts(series: &[MinuteCounts], bucket: usize) -> Vec<MinuteCounts> {
+    series
+        .chunks(bucket.max(1))
+        .map(|c| {
+            let mut sum = Counts::default();
+            for m in c {
+                sum.total += m.counts.total;
+                sum.negative += m.counts.negative;
+                sum.neutral += m.counts.neutral;
+                sum.positive += m.counts.positive;
+            }
+            MinuteCounts { t: c[0].t, counts: sum }
+        })
+        .collect()
+}

@@ -1,0 +1,482 @@
+//! The SQLite store: WAL, `synchronous=NORMAL`, one writer connection taking `BEGIN IMMEDIATE`
+//! with multi-row inserts, and a separate read pool for dashboards.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use tokio::sync::Mutex;
+
+use super::{
+    minute_of, Batch, BatchOutcome, Counts, Filter, GroupBy, MinuteCounts, RejectRow, StoreError,
+    LATEST_IN_EVENT,
+};
+use crate::model::{Author, Label, Mention, StoredMention};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Rows per multi-row INSERT: 19 columns x 400 rows stays far below SQLite's 32766 variables.
+const ROWS_PER_INSERT: usize = 400;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Arc<Mutex<SqliteConnection>>,
+    read: SqlitePool,
+}
+
+fn label_code(l: Label) -> i64 {
+    match l {
+        Label::Negative => 0,
+        Label::Neutral => 1,
+        Label::Positive => 2,
+    }
+}
+
+fn label_from(code: i64) -> Label {
+    match code {
+        0 => Label::Negative,
+        2 => Label::Positive,
+        _ => Label::Neutral,
+    }
+}
+
+fn bump(c: &mut Counts, label: Label, by: i64) {
+    c.total += by;
+    match label {
+        Label::Negative => c.negative += by,
+        Label::Neutral => c.neutral += by,
+        Label::Positive => c.positive += by,
+    }
+}
+
+type RollupKey = (i64, String, String);
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|e| open_err(sqlx::Error::Io(e)))?;
+            }
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(open_err)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let mut writer = SqliteConnection::connect_with(&opts).await.map_err(open_err)?;
+        MIGRATOR.run(&mut writer).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(open_err)?;
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), read })
+    }
+
+    pub async fn write_batch(&self, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+        let mut out = BatchOutcome::default();
+        let mut conn = self.writer.lock().await;
+        // IMMEDIATE takes the write lock up front: no deadlock upgrade with other processes.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        match Self::write_in_tx(&mut conn, batch, now_ms, &mut out).await {
+            Ok(()) => {
+                sqlx::query("COMMIT").execute(&mut *conn).await?;
+                Ok(out)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_in_tx(
+        conn: &mut SqliteConnection,
+        batch: &Batch,
+        now_ms: i64,
+        out: &mut BatchOutcome,
+    ) -> Result<(), StoreError> {
+        let mut rollup: HashMap<RollupKey, Counts> = HashMap::new();
+
+        // Within-batch duplicates never reach SQL; cross-batch ones hit ON CONFLICT.
+        let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(batch.mentions.len());
+        let unique: Vec<&super::NewMention> = batch
+            .mentions
+            .iter()
+            .filter(|m| seen.insert((m.mention.source.as_str(), m.mention.source_id.as_str())))
+            .collect();
+        out.duplicates += (batch.mentions.len() - unique.len()) as u64;
+
+        let mut inserted: Vec<(i64, &super::NewMention)> = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO mentions (source, source_id, channel, created_at, text, author_handle, \
+                 author_name, author_followers, author_verified, url, lang, in_reply_to, inbound, \
+                 sentiment, label, influence, topics, ingested_at) ",
+            );
+            qb.push_values(chunk.iter(), |mut b, nm| {
+                let m = &nm.mention;
+                let e = &nm.enrichment;
+                b.push_bind(&m.source)
+                    .push_bind(&m.source_id)
+                    .push_bind(&m.channel)
+                    .push_bind(m.created_at)
+                    .push_bind(&m.text)
+                    .push_bind(&m.author.handle)
+                    .push_bind(&m.author.name)
+                    .push_bind(m.author.followers.map(|f| f.min(i64::MAX as u64) as i64))
+                    .push_bind(m.author.verified)
+                    .push_bind(&m.url)
+                    .push_bind(&e.lang)
+                    .push_bind(&m.in_reply_to)
+                    .push_bind(m.inbound)
+                    .push_bind(e.score)
+                    .push_bind(label_code(e.label))
+                    .push_bind(e.influence as i64)
+                    .push_bind(topics_json(&e.topics))
+                    .push_bind(now_ms);
+            });
+            qb.push(" ON CONFLICT (source, source_id) DO NOTHING RETURNING id, source, source_id");
+            let rows = qb.build().fetch_all(&mut *conn).await?;
+            let by_key: HashMap<(&str, &str), &super::NewMention> = chunk
+                .iter()
+                .map(|nm| ((nm.mention.source.as_str(), nm.mention.source_id.as_str()), *nm))
+                .collect();
+            for row in &rows {
+                let id: i64 = row.try_get(0)?;
+                let source: &str = row.try_get(1)?;
+                let source_id: &str = row.try_get(2)?;
+                if let Some(nm) = by_key.get(&(source, source_id)) {
+                    inserted.push((id, nm));
+                }
+            }
+            out.duplicates += (chunk.len() - rows.len()) as u64;
+        }
+        out.stored = inserted.len() as u64;
+
+        let topic_rows: Vec<(i64, &str, i64)> = inserted
+            .iter()
+            .flat_map(|(id, nm)| {
+                nm.enrichment.topics.iter().map(move |t| (*id, t.as_str(), nm.mention.created_at))
+            })
+            .collect();
+        for chunk in topic_rows.chunks(ROWS_PER_INSERT * 4) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT OR IGNORE INTO mention_topics (mention_id, topic, created_at) ");
+            qb.push_values(chunk.iter(), |mut b, (id, t, at)| {
+                b.push_bind(*id).push_bind(*t).push_bind(*at);
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+
+        for (_, nm) in &inserted {
+            let minute = minute_of(nm.mention.created_at);
+            let label = nm.enrichment.label;
+            bump(rollup.entry((minute, nm.mention.channel.clone(), String::new())).or_default(), label, 1);
+            for t in &nm.enrichment.topics {
+                bump(rollup.entry((minute, nm.mention.channel.clone(), t.clone())).or_default(), label, 1);
+            }
+        }
+
+        for (source, source_id) in &batch.deletes {
+            let row = sqlx::query(
+                "DELETE FROM mentions WHERE source = ? AND source_id = ? \
+                 RETURNING id, created_at, channel, label, topics",
+            )
+            .bind(source)
+            .bind(source_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = row {
+                out.deleted += 1;
+                let id: i64 = row.try_get(0)?;
+                let minute = minute_of(row.try_get(1)?);
+                let channel: String = row.try_get(2)?;
+                let label = label_from(row.try_get(3)?);
+                let topics: Vec<String> = serde_json::from_str(row.try_get(4)?).unwrap_or_default();
+                bump(rollup.entry((minute, channel.clone(), String::new())).or_default(), label, -1);
+                for t in topics {
+                    bump(rollup.entry((minute, channel.clone(), t)).or_default(), label, -1);
+                }
+                sqlx::query("DELETE FROM mention_topics WHERE mention_id = ?")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query("INSERT OR IGNORE INTO tombstones (source, source_id, deleted_at) VALUES (?, ?, ?)")
+                .bind(source)
+                .bind(source_id)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
+
+        let rollup: Vec<(RollupKey, Counts)> = rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
+        for chunk in rollup.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
+            );
+            qb.push_values(chunk.iter(), |mut b, ((minute, channel, topic), c)| {
+                b.push_bind(*minute)
+                    .push_bind(channel)
+                    .push_bind(topic)
+                    .push_bind(c.total)
+                    .push_bind(c.negative)
+                    .push_bind(c.neutral)
+                    .push_bind(c.positive);
+            });
+            qb.push(
+                " ON CONFLICT (minute, channel, topic) DO UPDATE SET total = total + excluded.total, \
+                 negative = negative + excluded.negative, neutral = neutral + excluded.neutral, \
+                 positive = positive + excluded.positive",
+            );
+            qb.build().execute(&mut *conn).await?;
+        }
+
+        for chunk in batch.rejects.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO rejects (origin, line, reason, detail, at) ");
+            qb.push_values(chunk.iter(), |mut b, r| {
+                b.push_bind(&batch.origin)
+                    .push_bind(r.line.min(i64::MAX as u64) as i64)
+                    .push_bind(r.reason)
+                    .push_bind(&r.detail)
+                    .push_bind(now_ms);
+            });
+            qb.push(
+                " ON CONFLICT (origin, line, reason) DO UPDATE SET seen = seen + 1, at = excluded.at, \
+                 detail = excluded.detail",
+            );
+            qb.build().execute(&mut *conn).await?;
+        }
+
+        if let Some((source, cursor)) = &batch.cursor {
+            sqlx::query(
+                "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(source)
+            .bind(cursor)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+        }
+
+        let start = inserted.len().saturating_sub(LATEST_IN_EVENT);
+        out.latest = inserted[start..]
+            .iter()
+            .rev()
+            .map(|(id, nm)| StoredMention {
+                id: *id,
+                mention: Mention { topics: nm.enrichment.topics.clone(), lang: Some(nm.enrichment.lang.clone()), ..nm.mention.clone() },
+                sentiment: nm.enrichment.score,
+                label: nm.enrichment.label,
+                influence: nm.enrichment.influence,
+            })
+            .collect();
+        Ok(())
+    }
+
+    pub async fn start_run(&self, origin: &str, format: &str, now_ms: i64) -> Result<i64, StoreError> {
+        let mut conn = self.writer.lock().await;
+        let row = sqlx::query("INSERT INTO ingest_runs (origin, format, started_at) VALUES (?, ?, ?) RETURNING id")
+            .bind(origin)
+            .bind(format)
+            .bind(now_ms)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn finish_run(&self, run: i64, r: &crate::ingest::Report, now_ms: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query(
+            "UPDATE ingest_runs SET finished_at = ?, read = ?, stored = ?, duplicates = ?, rejected = ?, \
+             deleted = ?, skipped = ? WHERE id = ?",
+        )
+        .bind(now_ms)
+        .bind(r.read as i64)
+        .bind(r.stored as i64)
+        .bind(r.duplicates as i64)
+        .bind(r.rejected as i64)
+        .bind(r.deleted as i64)
+        .bind(r.skipped as i64)
+        .bind(run)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn minutes(&self, from: i64, to: i64, f: &Filter) -> Result<Vec<MinuteCounts>, StoreError> {
+        let from = minute_of(from);
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT minute, SUM(total), SUM(negative), SUM(neutral), SUM(positive) FROM rollup_minute WHERE minute >= ",
+        );
+        qb.push_bind(from).push(" AND minute < ").push_bind(to).push(" AND topic = ");
+        qb.push_bind(f.topic.clone().unwrap_or_default());
+        if let Some(c) = &f.channel {
+            qb.push(" AND channel = ").push_bind(c.clone());
+        }
+        qb.push(" GROUP BY minute");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        let mut by_minute: HashMap<i64, Counts> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            by_minute.insert(row.try_get(0)?, counts_at(&row, 1)?);
+        }
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < to {
+            out.push(MinuteCounts { t, counts: by_minute.get(&t).copied().unwrap_or_default() });
+            t += 60_000;
+        }
+        Ok(out)
+    }
+
+    pub async fn totals_by(&self, by: GroupBy, from: i64, to: i64, f: &Filter) -> Result<Vec<(String, Counts)>, StoreError> {
+        let from = minute_of(from);
+        let key = match by {
+            GroupBy::Channel => "channel",
+            GroupBy::Topic => "topic",
+        };
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {key}, SUM(total), SUM(negative), SUM(neutral), SUM(positive) FROM rollup_minute WHERE minute >= "
+        ));
+        qb.push_bind(from).push(" AND minute < ").push_bind(to);
+        match by {
+            GroupBy::Channel => {
+                qb.push(" AND topic = ").push_bind(f.topic.clone().unwrap_or_default());
+            }
+            GroupBy::Topic => {
+                qb.push(" AND topic <> ''");
+            }
+        }
+        if let Some(c) = &f.channel {
+            qb.push(" AND channel = ").push_bind(c.clone());
+        }
+        qb.push(format!(" GROUP BY {key} HAVING SUM(total) > 0 ORDER BY SUM(total) DESC, {key} LIMIT 50"));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, counts_at(row, 1)?))).collect()
+    }
+
+    pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {MENTION_COLUMNS} FROM mentions m"));
+        if let Some(t) = &f.topic {
+            qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ").push_bind(t.clone());
+        }
+        qb.push(" WHERE 1 = 1");
+        if let Some(c) = &f.channel {
+            qb.push(" AND m.channel = ").push_bind(c.clone());
+        }
+        qb.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ").push_bind(limit.clamp(1, 500));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(stored_mention).collect()
+    }
+
+    pub async fn mention_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM mentions").fetch_one(&self.read).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM rejects").fetch_one(&self.read).await?.try_get(0)?;
+        let rows = sqlx::query("SELECT id, origin, line, reason, detail, at, seen FROM rejects ORDER BY id DESC LIMIT ?")
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.read)
+            .await?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(RejectRow {
+                    id: r.try_get(0)?,
+                    origin: r.try_get(1)?,
+                    line: r.try_get(2)?,
+                    reason: r.try_get(3)?,
+                    detail: r.try_get(4)?,
+                    at: r.try_get(5)?,
+                    seen: r.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok((total, rows))
+    }
+
+    pub async fn latest_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(created_at) FROM mentions WHERE source = ?")
+            .bind(source)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT cursor FROM cursors WHERE source = ?")
+            .bind(source)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+}
+
+const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, \
+     m.author_name, m.author_followers, m.author_verified, m.url, m.lang, m.in_reply_to, m.inbound, \
+     m.sentiment, m.label, m.influence, m.topics";
+
+fn stored_mention(r: &SqliteRow) -> Result<StoredMention, StoreError> {
+    let topics: String = r.try_get(17)?;
+    let followers: Option<i64> = r.try_get(8)?;
+    Ok(StoredMention {
+        id: r.try_get(0)?,
+        mention: Mention {
+            source: r.try_get(1)?,
+            source_id: r.try_get(2)?,
+            channel: r.try_get(3)?,
+            created_at: r.try_get(4)?,
+            text: r.try_get(5)?,
+            author: Author {
+                handle: r.try_get(6)?,
+                name: r.try_get(7)?,
+                followers: followers.map(|f| f.max(0) as u64),
+                verified: r.try_get(9)?,
+            },
+            url: r.try_get(10)?,
+            lang: r.try_get(11)?,
+            in_reply_to: r.try_get(12)?,
+            inbound: r.try_get(13)?,
+            topics: serde_json::from_str(&topics).unwrap_or_default(),
+        },
+        sentiment: r.try_get::<f64, _>(14)? as f32,
+        label: label_from(r.try_get(15)?),
+        influence: r.try_get::<i64, _>(16)?.clamp(0, 100) as u8,
+    })
+}
+
+fn counts_at(row: &SqliteRow, i: usize) -> Result<Counts, sqlx::Error> {
+    Ok(Counts {
+        total: row.try_get(i)?,
+        negative: row.try_get(i + 1)?,
+        neutral: row.try_get(i + 2)?,
+        positive: row.try_get(i + 3)?,
+    })
+}
+
+fn topics_json(topics: &[String]) -> String {
+    if topics.is_empty() {
+        return "[]".to_string();
+    }
+    serde_json::to_string(topics).unwrap_or_else(|_| "[]".to_string())
+}
