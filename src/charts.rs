@@ -43,7 +43,6 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
     let n = series.len().max(1) as i64;
     let max = series.iter().map(|m| m.counts.total).max().unwrap_or(0).max(4);
     let y_max = max + max / 8 + 1;
-    let label_every = (n / 6).max(1);
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
@@ -61,13 +60,10 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(GRID.stroke_width(2))
-            .label_style(("sans-serif", 26).into_font().color(&FG))
+            .label_style(("sans-serif", 30).into_font().color(&FG))
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|i| {
-                if i % label_every != 0 {
-                    return String::new();
-                }
                 times.get(*i as usize).map(|t| hhmm(*t, offset_secs)).unwrap_or_default()
             })
             .y_label_formatter(&|v| format!("{v}"))
@@ -94,7 +90,6 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
 pub fn sentiment_svg(trend: &[(i64, f64)], width: u32, height: u32, offset_secs: i32) -> Result<String, ChartError> {
     let (width, height) = clamp_size(width, height);
     let n = trend.len().max(2) as i64;
-    let label_every = (n / 6).max(1);
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
@@ -112,13 +107,10 @@ pub fn sentiment_svg(trend: &[(i64, f64)], width: u32, height: u32, offset_secs:
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(GRID.stroke_width(2))
-            .label_style(("sans-serif", 26).into_font().color(&FG))
+            .label_style(("sans-serif", 30).into_font().color(&FG))
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|i| {
-                if i % label_every != 0 {
-                    return String::new();
-                }
                 times.get(*i as usize).map(|t| hhmm(*t, offset_secs)).unwrap_or_default()
             })
             .y_label_formatter(&|v| format!("{v:+.0}"))
@@ -157,7 +149,7 @@ pub fn bars_svg(rows: &[(String, Counts)], width: u32, height: u32) -> Result<St
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(GRID.stroke_width(2))
-            .label_style(("sans-serif", 26).into_font().color(&FG))
+            .label_style(("sans-serif", 30).into_font().color(&FG))
             .y_labels(n as usize + 1)
             .x_labels(5)
             .y_label_formatter(&|i| names.get((n - 1 - *i) as usize).cloned().unwrap_or_default())

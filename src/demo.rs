@@ -58,6 +58,12 @@ const POSITIVE: &[(Theme, &str)] = &[
     (Theme::Chatter, "Best coffee I've had on a plane, well done Skylark"),
 ];
 
+// Openers and closers that do not change what a post means, so bursts do not read as one
+// post copied a hundred times.
+const OPENERS: &[&str] = &["", "", "", "Hey @SkylarkAir ", "Update: ", "So... ", "PSA: ", "Honest question. "];
+const CLOSERS: &[&str] = &["", "", "", " #SkylarkAir", " Anyone else?", " (from {city})", " via {city}", " #travel"];
+const CITIES: &[&str] = &["Lisbon", "Madrid", "Dublin", "Lyon", "Porto", "Berlin", "Oslo", "Milan", "Seville", "Vienna"];
+
 const FIRST: &[&str] = &["sam", "ana", "li", "omar", "jo", "priya", "kai", "mia", "tom", "nour", "eva", "raj", "zoe", "ben", "ines", "yuki"];
 const LAST: &[&str] = &["travels", "_fly", "k", "writes", "88", "_bcn", "onthego", "_lis", "mx", "_dev", "photo", "_eats"];
 
@@ -155,7 +161,10 @@ impl Generator {
         };
         let template = candidates.choose(&mut self.rng).map(|(_, s)| *s).unwrap_or("Skylark Air");
         let flight = self.rng.gen_range(100..999);
-        let text = template.replace("{n}", &flight.to_string());
+        let opener = OPENERS.choose(&mut self.rng).unwrap_or(&"");
+        let closer = CLOSERS.choose(&mut self.rng).unwrap_or(&"");
+        let city = CITIES.choose(&mut self.rng).unwrap_or(&"Lisbon");
+        let text = format!("{opener}{template}{closer}").replace("{n}", &flight.to_string()).replace("{city}", city);
         let channel = weighted(&mut self.rng, CHANNELS);
         let handle = format!(
             "{}{}",
