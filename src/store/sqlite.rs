@@ -1,7 +1,7 @@
 //! The SQLite store: WAL, `synchronous=NORMAL`, one writer connection taking `BEGIN IMMEDIATE`
 //! with multi-row inserts, and a separate read pool for dashboards.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use super::{
     LATEST_IN_EVENT,
 };
 use crate::model::{Author, Label, Mention, StoredMention};
+
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -110,17 +111,16 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let mut rollup: HashMap<RollupKey, Counts> = HashMap::new();
 
-        // Within-batch duplicates never reach SQL; cross-batch ones hit ON CONFLICT.
-        let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(batch.mentions.len());
-        let unique: Vec<&super::NewMention> = batch
-            .mentions
-            .iter()
-            .filter(|m| seen.insert((m.mention.source.as_str(), m.mention.source_id.as_str())))
-            .collect();
-        out.duplicates += (batch.mentions.len() - unique.len()) as u64;
-
-        let mut inserted: Vec<(i64, &super::NewMention)> = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(ROWS_PER_INSERT) {
+        // We are the only writer (BEGIN IMMEDIATE), and rowids grow from the current maximum, so
+        // every row this batch inserts has an id above `before`. Topic rows, rollup increments
+        // and the live-event sample are then derived inside SQLite from that id range: no row
+        // travels back through the driver, which was the bottleneck (see docs/performance.md).
+        let before: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM mentions")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let mut stored = 0u64;
+        for chunk in batch.mentions.chunks(ROWS_PER_INSERT) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO mentions (source, source_id, channel, created_at, text, author_handle, \
                  author_name, author_followers, author_verified, url, lang, in_reply_to, inbound, \
@@ -148,46 +148,45 @@ impl SqliteStore {
                     .push_bind(topics_json(&e.topics))
                     .push_bind(now_ms);
             });
-            qb.push(" ON CONFLICT (source, source_id) DO NOTHING RETURNING id, source, source_id");
-            let rows = qb.build().fetch_all(&mut *conn).await?;
-            let by_key: HashMap<(&str, &str), &super::NewMention> = chunk
-                .iter()
-                .map(|nm| ((nm.mention.source.as_str(), nm.mention.source_id.as_str()), *nm))
-                .collect();
-            for row in &rows {
-                let id: i64 = row.try_get(0)?;
-                let source: &str = row.try_get(1)?;
-                let source_id: &str = row.try_get(2)?;
-                if let Some(nm) = by_key.get(&(source, source_id)) {
-                    inserted.push((id, nm));
-                }
-            }
-            out.duplicates += (chunk.len() - rows.len()) as u64;
+            // Duplicates, within the batch or against stored rows, are skipped by the identity index.
+            qb.push(" ON CONFLICT (source, source_id) DO NOTHING");
+            stored += qb.build().execute(&mut *conn).await?.rows_affected();
         }
-        out.stored = inserted.len() as u64;
+        out.stored = stored;
+        out.duplicates = batch.mentions.len() as u64 - stored;
 
-        let topic_rows: Vec<(i64, &str, i64)> = inserted
-            .iter()
-            .flat_map(|(id, nm)| {
-                nm.enrichment.topics.iter().map(move |t| (*id, t.as_str(), nm.mention.created_at))
-            })
-            .collect();
-        for chunk in topic_rows.chunks(ROWS_PER_INSERT * 4) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT OR IGNORE INTO mention_topics (mention_id, topic, created_at) ");
-            qb.push_values(chunk.iter(), |mut b, (id, t, at)| {
-                b.push_bind(*id).push_bind(*t).push_bind(*at);
-            });
-            qb.build().execute(&mut *conn).await?;
-        }
-
-        for (_, nm) in &inserted {
-            let minute = minute_of(nm.mention.created_at);
-            let label = nm.enrichment.label;
-            bump(rollup.entry((minute, nm.mention.channel.clone(), String::new())).or_default(), label, 1);
-            for t in &nm.enrichment.topics {
-                bump(rollup.entry((minute, nm.mention.channel.clone(), t.clone())).or_default(), label, 1);
-            }
+        if stored > 0 {
+            sqlx::query(
+                "INSERT OR IGNORE INTO mention_topics (mention_id, topic, created_at) \
+                 SELECT m.id, j.value, m.created_at FROM mentions m, json_each(m.topics) j \
+                 WHERE m.id > ? AND m.topics <> '[]'",
+            )
+            .bind(before)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) \
+                 SELECT minute, channel, topic, COUNT(*), SUM(label = 0), SUM(label = 1), SUM(label = 2) FROM ( \
+                   SELECT (created_at / 60000) * 60000 - (CASE WHEN created_at < 0 AND created_at % 60000 <> 0 THEN 60000 ELSE 0 END) AS minute, \
+                          channel, '' AS topic, label FROM mentions WHERE id > ?1 \
+                   UNION ALL \
+                   SELECT (m.created_at / 60000) * 60000 - (CASE WHEN m.created_at < 0 AND m.created_at % 60000 <> 0 THEN 60000 ELSE 0 END), \
+                          m.channel, j.value, m.label FROM mentions m, json_each(m.topics) j WHERE m.id > ?1 AND m.topics <> '[]' \
+                 ) GROUP BY minute, channel, topic \
+                 ON CONFLICT (minute, channel, topic) DO UPDATE SET total = total + excluded.total, \
+                 negative = negative + excluded.negative, neutral = neutral + excluded.neutral, \
+                 positive = positive + excluded.positive",
+            )
+            .bind(before)
+            .execute(&mut *conn)
+            .await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.id > ? ORDER BY m.id DESC LIMIT {LATEST_IN_EVENT}"
+            ))
+            .bind(before)
+            .fetch_all(&mut *conn)
+            .await?;
+            out.latest = rows.iter().map(stored_mention).collect::<Result<_, _>>()?;
         }
 
         for (source, source_id) in &batch.deletes {
@@ -274,18 +273,6 @@ impl SqliteStore {
             .await?;
         }
 
-        let start = inserted.len().saturating_sub(LATEST_IN_EVENT);
-        out.latest = inserted[start..]
-            .iter()
-            .rev()
-            .map(|(id, nm)| StoredMention {
-                id: *id,
-                mention: Mention { topics: nm.enrichment.topics.clone(), lang: Some(nm.enrichment.lang.clone()), ..nm.mention.clone() },
-                sentiment: nm.enrichment.score,
-                label: nm.enrichment.label,
-                influence: nm.enrichment.influence,
-            })
-            .collect();
         Ok(())
     }
 
