@@ -96,12 +96,21 @@ impl ViewArgs {
     fn minutes(&self, default: i64) -> Result<i64, ApiError> {
         match self.minutes.unwrap_or(default) {
             m @ 1..=MAX_MINUTES => Ok(m),
-            m => Err(ApiError::BadArgs(format!("minutes must be between 1 and {MAX_MINUTES}, got {m}"))),
+            m => Err(ApiError::BadArgs(format!(
+                "minutes must be between 1 and {MAX_MINUTES}, got {m}"
+            ))),
         }
     }
     fn filter(&self) -> Filter {
-        let clean = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        Filter { topic: clean(&self.topic), channel: clean(&self.channel) }
+        let clean = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Filter {
+            topic: clean(&self.topic),
+            channel: clean(&self.channel),
+        }
     }
 }
 
@@ -121,7 +130,16 @@ impl App {
         let bus = Bus::default();
         let enricher = Arc::new(Enricher::new(config.query_set()));
         let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
-        let app = App { inner: Arc::new(Inner { store, ingestor, bus, clock, demo: opts.demo, db_path }) };
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                ingestor,
+                bus,
+                clock,
+                demo: opts.demo,
+                db_path,
+            }),
+        };
         app.spawn_heartbeat();
         if opts.demo {
             app.spawn_demo().await?;
@@ -147,7 +165,11 @@ impl App {
 
     /// Stores an NDJSON body of Sunward mentions (the `POST /api/v1/mentions` path).
     pub async fn ingest_ndjson(&self, body: Vec<u8>) -> Result<Report, ApiError> {
-        Ok(self.inner.ingestor.ingest_bytes("api", body, Format::Ndjson).await?)
+        Ok(self
+            .inner
+            .ingestor
+            .ingest_bytes("api", body, Format::Ndjson)
+            .await?)
     }
 
     fn spawn_heartbeat(&self) {
@@ -157,7 +179,9 @@ impl App {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
-                bus.publish(Event::Heartbeat { now: clock.now_ms() });
+                bus.publish(Event::Heartbeat {
+                    now: clock.now_ms(),
+                });
             }
         });
     }
@@ -165,13 +189,21 @@ impl App {
     /// Backfills the last 24 hours (so the day chart is never empty), then generates in real time.
     async fn spawn_demo(&self) -> anyhow::Result<()> {
         let now = self.inner.clock.now_ms();
-        let last = self.inner.store.latest_time("demo").await?.unwrap_or(i64::MIN);
+        let last = self
+            .inner
+            .store
+            .latest_time("demo")
+            .await?
+            .unwrap_or(i64::MIN);
         let from = (now - 24 * 3_600_000).max(last.saturating_add(1));
         let mut generator = Generator::new(now as u64, from);
         let ingestor = self.inner.ingestor.clone();
         let clock = self.inner.clock.clone();
         let backfill = generator.range(from, now);
-        tracing::info!(mentions = backfill.len(), "demo: backfilling up to 24 hours");
+        tracing::info!(
+            mentions = backfill.len(),
+            "demo: backfilling up to 24 hours"
+        );
         ingestor.ingest_mentions("demo", backfill).await?;
         tokio::spawn(async move {
             let mut until = now;
@@ -218,7 +250,9 @@ impl App {
                 let a = parse_args(args)?;
                 let limit = a.limit.unwrap_or(30);
                 if !(1..=500).contains(&limit) {
-                    return Err(ApiError::BadArgs(format!("limit must be between 1 and 500, got {limit}")));
+                    return Err(ApiError::BadArgs(format!(
+                        "limit must be between 1 and 500, got {limit}"
+                    )));
                 }
                 let mentions = store.latest(limit, &a.filter()).await?;
                 Ok(json!({ "mentions": mentions }))
@@ -258,7 +292,11 @@ impl App {
             }
             "channels" | "topics" => {
                 let (from, to) = rollup::window(now, a.minutes(60)?);
-                let by = if a.name.as_deref() == Some("topics") { GroupBy::Topic } else { GroupBy::Channel };
+                let by = if a.name.as_deref() == Some("topics") {
+                    GroupBy::Topic
+                } else {
+                    GroupBy::Channel
+                };
                 charts::bars_svg(&store.totals_by(by, from, to, &f).await?, w, h)?
             }
             other => {

@@ -56,7 +56,9 @@ pub fn write_demo_ndjson(out: &Path, count: usize, seed: u64) -> anyhow::Result<
     let mut sink: Box<dyn Write> = if out == Path::new("-") {
         Box::new(BufWriter::new(std::io::stdout().lock()))
     } else {
-        Box::new(BufWriter::new(std::fs::File::create(out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?))
+        Box::new(BufWriter::new(std::fs::File::create(out).map_err(|e| {
+            anyhow::anyhow!("cannot write {}: {e}", out.display())
+        })?))
     };
     let mut written = 0;
     let mut generator = Generator::new(seed, now);
@@ -98,13 +100,21 @@ async fn bench_ingest(lines: usize, file: Option<PathBuf>) -> anyhow::Result<Exi
             let f = dir.path().join("bench.ndjson");
             let t = Instant::now();
             write_demo_ndjson(&f, lines, 7)?;
-            eprintln!("generated {lines} lines in {:.1}s", t.elapsed().as_secs_f64());
+            eprintln!(
+                "generated {lines} lines in {:.1}s",
+                t.elapsed().as_secs_f64()
+            );
             f
         }
     };
     let store = Store::open_sqlite(&dir.path().join("bench.db")).await?;
     let config = Config::load(None)?;
-    let ingestor = Ingestor::new(store, Arc::new(Enricher::new(config.query_set())), None, Clock::System);
+    let ingestor = Ingestor::new(
+        store,
+        Arc::new(Enricher::new(config.query_set())),
+        None,
+        Clock::System,
+    );
     let t = Instant::now();
     let (_, first) = ingestor.ingest_path(&file, None, &mut |_| {}).await?;
     let secs = t.elapsed().as_secs_f64();
@@ -133,7 +143,10 @@ fn bench_texts(n: usize) -> Vec<String> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut g = Generator::new(11, now);
     g.peak_per_minute = 100_000.0;
-    let words = ["honestly", "sooo", "NOT", "really", "never", "again", "thanks", "😡", "🙂", "#fail", "lol", "!!!", "but", "kind of"];
+    let words = [
+        "honestly", "sooo", "NOT", "really", "never", "again", "thanks", "😡", "🙂", "#fail",
+        "lol", "!!!", "but", "kind of",
+    ];
     let mut out = Vec::with_capacity(n);
     let mut i = 0usize;
     while out.len() < n {
@@ -182,7 +195,13 @@ fn bench_sentiment(texts: usize) -> anyhow::Result<ExitCode> {
 
 async fn bench_sse(count: usize) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
-    let app = App::start(AppOptions { db: Some(dir.path().join("sse.db")), demo: false, config: None, clock: None }).await?;
+    let app = App::start(AppOptions {
+        db: Some(dir.path().join("sse.db")),
+        demo: false,
+        config: None,
+        clock: None,
+    })
+    .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let token = "bench-token";
@@ -192,7 +211,12 @@ async fn bench_sse(count: usize) -> anyhow::Result<ExitCode> {
     });
     let base = format!("http://{addr}/api/v1");
     let client = reqwest::Client::new();
-    let res = client.get(format!("{base}/events")).bearer_auth(token).send().await?.error_for_status()?;
+    let res = client
+        .get(format!("{base}/events"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
     let mut body = res.bytes_stream();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
     tokio::spawn(async move {

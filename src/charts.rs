@@ -38,10 +38,20 @@ pub fn hhmm(ms: i64, offset_secs: i32) -> String {
 pub use crate::store::bucketize_counts as bucketize;
 
 /// Stacked bars per bucket: negative at the bottom (it matters most), then neutral, positive.
-pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs: i32) -> Result<String, ChartError> {
+pub fn volume_svg(
+    series: &[MinuteCounts],
+    width: u32,
+    height: u32,
+    offset_secs: i32,
+) -> Result<String, ChartError> {
     let (width, height) = clamp_size(width, height);
     let n = series.len().max(1) as i64;
-    let max = series.iter().map(|m| m.counts.total).max().unwrap_or(0).max(4);
+    let max = series
+        .iter()
+        .map(|m| m.counts.total)
+        .max()
+        .unwrap_or(0)
+        .max(4);
     let y_max = max + max / 8 + 1;
     let mut buf = String::new();
     {
@@ -64,7 +74,10 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|i| {
-                times.get(*i as usize).map(|t| hhmm(*t, offset_secs)).unwrap_or_default()
+                times
+                    .get(*i as usize)
+                    .map(|t| hhmm(*t, offset_secs))
+                    .unwrap_or_default()
             })
             .y_label_formatter(&|v| format!("{v}"))
             .draw()
@@ -72,13 +85,22 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
         for (i, m) in series.iter().enumerate() {
             let x = i as i64;
             let c = m.counts;
-            let layers = [(0, c.negative, NEG), (c.negative, c.negative + c.neutral, NEU), (c.negative + c.neutral, c.total, POS)];
+            let layers = [
+                (0, c.negative, NEG),
+                (c.negative, c.negative + c.neutral, NEU),
+                (c.negative + c.neutral, c.total, POS),
+            ];
             chart
-                .draw_series(layers.iter().filter(|(a, b, _)| b > a).map(|(a, b, color)| {
-                    let mut r = Rectangle::new([(x, *a), (x + 1, *b)], color.filled());
-                    r.set_margin(0, 0, 1, 1);
-                    r
-                }))
+                .draw_series(
+                    layers
+                        .iter()
+                        .filter(|(a, b, _)| b > a)
+                        .map(|(a, b, color)| {
+                            let mut r = Rectangle::new([(x, *a), (x + 1, *b)], color.filled());
+                            r.set_margin(0, 0, 1, 1);
+                            r
+                        }),
+                )
                 .map_err(err)?;
         }
         root.present().map_err(err)?;
@@ -87,7 +109,12 @@ pub fn volume_svg(series: &[MinuteCounts], width: u32, height: u32, offset_secs:
 }
 
 /// Net sentiment (-100..100) over time, with the zero line drawn.
-pub fn sentiment_svg(trend: &[(i64, f64)], width: u32, height: u32, offset_secs: i32) -> Result<String, ChartError> {
+pub fn sentiment_svg(
+    trend: &[(i64, f64)],
+    width: u32,
+    height: u32,
+    offset_secs: i32,
+) -> Result<String, ChartError> {
     let (width, height) = clamp_size(width, height);
     let n = trend.len().max(2) as i64;
     let mut buf = String::new();
@@ -111,15 +138,30 @@ pub fn sentiment_svg(trend: &[(i64, f64)], width: u32, height: u32, offset_secs:
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|i| {
-                times.get(*i as usize).map(|t| hhmm(*t, offset_secs)).unwrap_or_default()
+                times
+                    .get(*i as usize)
+                    .map(|t| hhmm(*t, offset_secs))
+                    .unwrap_or_default()
             })
             .y_label_formatter(&|v| format!("{v:+.0}"))
             .draw()
             .map_err(err)?;
-        chart.draw_series(LineSeries::new([(0, 0.0), (n - 1, 0.0)], NEU.stroke_width(2))).map_err(err)?;
-        let points: Vec<(i64, f64)> = trend.iter().enumerate().map(|(i, p)| (i as i64, p.1.clamp(-100.0, 100.0))).collect();
         chart
-            .draw_series(AreaSeries::new(points.iter().copied(), 0.0, LINE.mix(0.18)).border_style(LINE.stroke_width(5)))
+            .draw_series(LineSeries::new(
+                [(0, 0.0), (n - 1, 0.0)],
+                NEU.stroke_width(2),
+            ))
+            .map_err(err)?;
+        let points: Vec<(i64, f64)> = trend
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as i64, p.1.clamp(-100.0, 100.0)))
+            .collect();
+        chart
+            .draw_series(
+                AreaSeries::new(points.iter().copied(), 0.0, LINE.mix(0.18))
+                    .border_style(LINE.stroke_width(5)),
+            )
             .map_err(err)?;
         root.present().map_err(err)?;
     }
@@ -152,18 +194,32 @@ pub fn bars_svg(rows: &[(String, Counts)], width: u32, height: u32) -> Result<St
             .label_style(("sans-serif", 30).into_font().color(&FG))
             .y_labels(n as usize + 1)
             .x_labels(5)
-            .y_label_formatter(&|i| names.get((n - 1 - *i) as usize).cloned().unwrap_or_default())
+            .y_label_formatter(&|i| {
+                names
+                    .get((n - 1 - *i) as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .draw()
             .map_err(err)?;
         for (i, (_, c)) in rows.iter().enumerate() {
             let y = n - 1 - i as i64;
-            let layers = [(0, c.negative, NEG), (c.negative, c.negative + c.neutral, NEU), (c.negative + c.neutral, c.total, POS)];
+            let layers = [
+                (0, c.negative, NEG),
+                (c.negative, c.negative + c.neutral, NEU),
+                (c.negative + c.neutral, c.total, POS),
+            ];
             chart
-                .draw_series(layers.iter().filter(|(a, b, _)| b > a).map(|(a, b, color)| {
-                    let mut r = Rectangle::new([(*a, y), (*b, y + 1)], color.filled());
-                    r.set_margin(6, 6, 0, 0);
-                    r
-                }))
+                .draw_series(
+                    layers
+                        .iter()
+                        .filter(|(a, b, _)| b > a)
+                        .map(|(a, b, color)| {
+                            let mut r = Rectangle::new([(*a, y), (*b, y + 1)], color.filled());
+                            r.set_margin(6, 6, 0, 0);
+                            r
+                        }),
+                )
                 .map_err(err)?;
         }
         root.present().map_err(err)?;
@@ -189,7 +245,12 @@ mod tests {
         (0..60)
             .map(|i| MinuteCounts {
                 t: 1_700_000_000_000 + i * 60_000,
-                counts: Counts { total: i * 3, negative: i, neutral: i, positive: i },
+                counts: Counts {
+                    total: i * 3,
+                    negative: i,
+                    neutral: i,
+                    positive: i,
+                },
             })
             .collect()
     }
@@ -201,12 +262,23 @@ mod tests {
         // 59 non-empty minutes x 3 labels, each a filled rect, plus the background.
         let rects = svg.matches("<rect").count();
         assert!(rects >= 59 * 3, "{rects} rects");
-        assert!(svg.contains("fill=\"#FF5D5D\"") || svg.contains("#ff5d5d"), "negative colour missing");
+        assert!(
+            svg.contains("fill=\"#FF5D5D\"") || svg.contains("#ff5d5d"),
+            "negative colour missing"
+        );
     }
 
     #[test]
     fn hostile_topic_names_are_escaped_in_svg() {
-        let rows = vec![("<script>x</script>".to_string(), Counts { total: 3, negative: 1, neutral: 1, positive: 1 })];
+        let rows = vec![(
+            "<script>x</script>".to_string(),
+            Counts {
+                total: 3,
+                negative: 1,
+                neutral: 1,
+                positive: 1,
+            },
+        )];
         let svg = bars_svg(&rows, 800, 400).expect("chart");
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));

@@ -2,8 +2,9 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Clock {
+    #[default]
     System,
     /// A fixed or manually advanced time in milliseconds, for tests and replays.
     Manual(Arc<AtomicI64>),
@@ -23,11 +24,5 @@ impl Clock {
         if let Clock::Manual(t) = self {
             t.store(ms, Ordering::Relaxed);
         }
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::System
     }
 }

@@ -25,11 +25,21 @@ pub struct TopicDef {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the config file {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
     #[error("topic `{topic}` in {path} has a bad query: {source}")]
-    Query { path: PathBuf, topic: String, source: QueryError },
+    Query {
+        path: PathBuf,
+        topic: String,
+        source: Box<QueryError>,
+    },
 }
 
 impl Config {
@@ -39,34 +49,48 @@ impl Config {
         let (text, origin) = match (path, user) {
             (Some(p), _) => (read(p)?, p.to_path_buf()),
             (None, Some(u)) if u.exists() => (read(&u)?, u),
-            _ => (DEFAULT_CONFIG.to_string(), PathBuf::from("<built-in assets/config.toml>")),
+            _ => (
+                DEFAULT_CONFIG.to_string(),
+                PathBuf::from("<built-in assets/config.toml>"),
+            ),
         };
         Self::parse(&text, &origin)
     }
 
     pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: origin.to_path_buf(), source: Box::new(e) })?;
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            source: Box::new(e),
+        })?;
         // Validate queries now so a typo fails at start, not silently at match time.
         for t in &cfg.topics {
-            QuerySet::new(&[(t.name.clone(), t.query.clone())]).map_err(|source| ConfigError::Query {
-                path: origin.to_path_buf(),
-                topic: t.name.clone(),
-                source,
+            QuerySet::new(&[(t.name.clone(), t.query.clone())]).map_err(|source| {
+                ConfigError::Query {
+                    path: origin.to_path_buf(),
+                    topic: t.name.clone(),
+                    source: Box::new(source),
+                }
             })?;
         }
         Ok(cfg)
     }
 
     pub fn query_set(&self) -> QuerySet {
-        let defs: Vec<(String, String)> = self.topics.iter().map(|t| (t.name.clone(), t.query.clone())).collect();
+        let defs: Vec<(String, String)> = self
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.query.clone()))
+            .collect();
         // Every query was validated in `parse`.
         QuerySet::new(&defs).unwrap_or_default()
     }
 }
 
 fn read(p: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })
+    std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+        path: p.to_path_buf(),
+        source,
+    })
 }
 
 /// The database used when no `--db` is given: `$SUNWARD_DB`, else the user's data directory.
@@ -92,7 +116,11 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_that_name_the_file() {
-        let e = Config::parse("[[topics]]\nname='a'\nquery='b'\ncolour='red'\n", Path::new("x.toml")).unwrap_err();
+        let e = Config::parse(
+            "[[topics]]\nname='a'\nquery='b'\ncolour='red'\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("x.toml"), "{e}");
     }
 }

@@ -19,7 +19,14 @@ enum Theme {
     Chatter,
 }
 
-const CHANNELS: &[(&str, u32)] = &[("x", 40), ("mastodon", 14), ("bluesky", 16), ("reddit", 10), ("rss", 8), ("reviews", 12)];
+const CHANNELS: &[(&str, u32)] = &[
+    ("x", 40),
+    ("mastodon", 14),
+    ("bluesky", 16),
+    ("reddit", 10),
+    ("rss", 8),
+    ("reviews", 12),
+];
 
 const NEGATIVE: &[(Theme, &str)] = &[
     (Theme::Delays, "Flight SK{n} delayed again, third time this month. Nobody at the gate can tell us anything."),
@@ -38,34 +45,105 @@ const NEGATIVE: &[(Theme, &str)] = &[
 ];
 
 const NEUTRAL: &[(Theme, &str)] = &[
-    (Theme::Delays, "Does anyone know if SK{n} from Lisbon is running on time today?"),
-    (Theme::Baggage, "What's the carry-on size limit on Skylark Air regional flights?"),
-    (Theme::Refunds, "How long does a Skylark refund usually take to show up on a card?"),
-    (Theme::App, "Is there a way to add my loyalty number in the Skylark app after booking?"),
-    (Theme::Crew, "Skylark is hiring flight attendants in three new bases, per their blog."),
-    (Theme::Chatter, "Skylark Air announces a new route to Porto starting in spring."),
-    (Theme::Chatter, "Flying Skylark tomorrow morning, first time with them."),
-    (Theme::Chatter, "Reading the Skylark Air quarterly traffic report."),
+    (
+        Theme::Delays,
+        "Does anyone know if SK{n} from Lisbon is running on time today?",
+    ),
+    (
+        Theme::Baggage,
+        "What's the carry-on size limit on Skylark Air regional flights?",
+    ),
+    (
+        Theme::Refunds,
+        "How long does a Skylark refund usually take to show up on a card?",
+    ),
+    (
+        Theme::App,
+        "Is there a way to add my loyalty number in the Skylark app after booking?",
+    ),
+    (
+        Theme::Crew,
+        "Skylark is hiring flight attendants in three new bases, per their blog.",
+    ),
+    (
+        Theme::Chatter,
+        "Skylark Air announces a new route to Porto starting in spring.",
+    ),
+    (
+        Theme::Chatter,
+        "Flying Skylark tomorrow morning, first time with them.",
+    ),
+    (
+        Theme::Chatter,
+        "Reading the Skylark Air quarterly traffic report.",
+    ),
 ];
 
 const POSITIVE: &[(Theme, &str)] = &[
-    (Theme::Crew, "Huge thanks to the crew on SK{n}, they took such good care of my kids. Lovely flight!"),
-    (Theme::Crew, "Shout out to the Skylark agent who rebooked me in two minutes. Amazing service."),
-    (Theme::Delays, "Landed 20 minutes early on SK{n}, smooth flight, great job @SkylarkAir"),
-    (Theme::App, "The new Skylark app is really good, boarding pass in one tap. Love it."),
-    (Theme::Refunds, "Got my refund from Skylark within 3 days, impressed. Thank you!"),
-    (Theme::Baggage, "My bag was first on the belt. Skylark, you made my day."),
-    (Theme::Chatter, "Best coffee I've had on a plane, well done Skylark"),
+    (
+        Theme::Crew,
+        "Huge thanks to the crew on SK{n}, they took such good care of my kids. Lovely flight!",
+    ),
+    (
+        Theme::Crew,
+        "Shout out to the Skylark agent who rebooked me in two minutes. Amazing service.",
+    ),
+    (
+        Theme::Delays,
+        "Landed 20 minutes early on SK{n}, smooth flight, great job @SkylarkAir",
+    ),
+    (
+        Theme::App,
+        "The new Skylark app is really good, boarding pass in one tap. Love it.",
+    ),
+    (
+        Theme::Refunds,
+        "Got my refund from Skylark within 3 days, impressed. Thank you!",
+    ),
+    (
+        Theme::Baggage,
+        "My bag was first on the belt. Skylark, you made my day.",
+    ),
+    (
+        Theme::Chatter,
+        "Best coffee I've had on a plane, well done Skylark",
+    ),
 ];
 
 // Openers and closers that do not change what a post means, so bursts do not read as one
 // post copied a hundred times.
-const OPENERS: &[&str] = &["", "", "", "Hey @SkylarkAir ", "Update: ", "So... ", "PSA: ", "Honest question. "];
-const CLOSERS: &[&str] = &["", "", "", " #SkylarkAir", " Anyone else?", " (from {city})", " via {city}", " #travel"];
-const CITIES: &[&str] = &["Lisbon", "Madrid", "Dublin", "Lyon", "Porto", "Berlin", "Oslo", "Milan", "Seville", "Vienna"];
+const OPENERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "Hey @SkylarkAir ",
+    "Update: ",
+    "So... ",
+    "PSA: ",
+    "Honest question. ",
+];
+const CLOSERS: &[&str] = &[
+    "",
+    "",
+    "",
+    " #SkylarkAir",
+    " Anyone else?",
+    " (from {city})",
+    " via {city}",
+    " #travel",
+];
+const CITIES: &[&str] = &[
+    "Lisbon", "Madrid", "Dublin", "Lyon", "Porto", "Berlin", "Oslo", "Milan", "Seville", "Vienna",
+];
 
-const FIRST: &[&str] = &["sam", "ana", "li", "omar", "jo", "priya", "kai", "mia", "tom", "nour", "eva", "raj", "zoe", "ben", "ines", "yuki"];
-const LAST: &[&str] = &["travels", "_fly", "k", "writes", "88", "_bcn", "onthego", "_lis", "mx", "_dev", "photo", "_eats"];
+const FIRST: &[&str] = &[
+    "sam", "ana", "li", "omar", "jo", "priya", "kai", "mia", "tom", "nour", "eva", "raj", "zoe",
+    "ben", "ines", "yuki",
+];
+const LAST: &[&str] = &[
+    "travels", "_fly", "k", "writes", "88", "_bcn", "onthego", "_lis", "mx", "_dev", "photo",
+    "_eats",
+];
 
 /// A burst: a theme takes over for a while, mostly negative.
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +169,14 @@ impl Generator {
         let mut rng = StdRng::seed_from_u64(seed);
         let run = rng.gen();
         let next_burst_ms = start_ms + rng.gen_range(5..25) * 60_000;
-        Generator { rng, seq: 0, run, burst: None, next_burst_ms, peak_per_minute: 120.0 }
+        Generator {
+            rng,
+            seq: 0,
+            run,
+            burst: None,
+            next_burst_ms,
+            peak_per_minute: 120.0,
+        }
     }
 
     /// Mentions per minute expected at `ms`: a daily curve (trough around 04:00 UTC, peak in the
@@ -113,11 +198,21 @@ impl Generator {
             }
         }
         if self.burst.is_none() && ms >= self.next_burst_ms {
-            let theme = *[Theme::Delays, Theme::Delays, Theme::Baggage, Theme::App, Theme::Refunds]
-                .choose(&mut self.rng)
-                .unwrap_or(&Theme::Delays);
+            let theme = *[
+                Theme::Delays,
+                Theme::Delays,
+                Theme::Baggage,
+                Theme::App,
+                Theme::Refunds,
+            ]
+            .choose(&mut self.rng)
+            .unwrap_or(&Theme::Delays);
             let minutes = self.rng.gen_range(4..12);
-            self.burst = Some(Burst { theme, until_ms: ms + minutes * 60_000, factor: self.rng.gen_range(2.5..5.0) });
+            self.burst = Some(Burst {
+                theme,
+                until_ms: ms + minutes * 60_000,
+                factor: self.rng.gen_range(2.5..5.0),
+            });
             self.next_burst_ms = ms + self.rng.gen_range(20..45) * 60_000;
         }
     }
@@ -155,16 +250,25 @@ impl Generator {
         let candidates: Vec<&(Theme, &str)> = match theme_pref {
             Some(th) => {
                 let c: Vec<_> = pool.iter().filter(|(t, _)| *t == th).collect();
-                if c.is_empty() { pool.iter().collect() } else { c }
+                if c.is_empty() {
+                    pool.iter().collect()
+                } else {
+                    c
+                }
             }
             None => pool.iter().collect(),
         };
-        let template = candidates.choose(&mut self.rng).map(|(_, s)| *s).unwrap_or("Skylark Air");
+        let template = candidates
+            .choose(&mut self.rng)
+            .map(|(_, s)| *s)
+            .unwrap_or("Skylark Air");
         let flight = self.rng.gen_range(100..999);
         let opener = OPENERS.choose(&mut self.rng).unwrap_or(&"");
         let closer = CLOSERS.choose(&mut self.rng).unwrap_or(&"");
         let city = CITIES.choose(&mut self.rng).unwrap_or(&"Lisbon");
-        let text = format!("{opener}{template}{closer}").replace("{n}", &flight.to_string()).replace("{city}", city);
+        let text = format!("{opener}{template}{closer}")
+            .replace("{n}", &flight.to_string())
+            .replace("{city}", city);
         let channel = weighted(&mut self.rng, CHANNELS);
         let handle = format!(
             "{}{}",
@@ -172,14 +276,21 @@ impl Generator {
             LAST.choose(&mut self.rng).unwrap_or(&"")
         );
         // Followers are heavy-tailed: most have hundreds, a few have hundreds of thousands.
-        let followers = (10f64.powf(self.rng.gen_range(0.5..3.2) + if self.rng.gen_bool(0.03) { 2.5 } else { 0.0 })) as u64;
+        let followers = (10f64
+            .powf(self.rng.gen_range(0.5..3.2) + if self.rng.gen_bool(0.03) { 2.5 } else { 0.0 }))
+            as u64;
         Mention {
             source: "demo".into(),
             source_id: format!("{:08x}-{}", self.run, self.seq),
             channel: channel.to_string(),
             created_at: at,
             text,
-            author: Author { handle: Some(handle), name: None, followers: Some(followers), verified: followers > 50_000 },
+            author: Author {
+                handle: Some(handle),
+                name: None,
+                followers: Some(followers),
+                verified: followers > 50_000,
+            },
             url: None,
             lang: Some("en".into()),
             in_reply_to: None,
@@ -249,7 +360,8 @@ mod tests {
         let ms = g.range(T0 + 15 * 3_600_000, T0 + 17 * 3_600_000);
         let ids: std::collections::HashSet<_> = ms.iter().map(|m| &m.source_id).collect();
         assert_eq!(ids.len(), ms.len());
-        let channels: std::collections::HashSet<_> = ms.iter().map(|m| m.channel.as_str()).collect();
+        let channels: std::collections::HashSet<_> =
+            ms.iter().map(|m| m.channel.as_str()).collect();
         assert!(channels.len() >= 5, "{channels:?}");
         assert!(ms.windows(2).all(|w| w[0].created_at <= w[1].created_at));
         // 2 evening hours at ~100/min, bursts included.

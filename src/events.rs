@@ -9,8 +9,13 @@ use crate::model::StoredMention;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A batch of mentions was stored; `latest` holds the newest few (not all of them).
-    Mentions { count: u64, latest: Vec<StoredMention> },
-    Heartbeat { now: i64 },
+    Mentions {
+        count: u64,
+        latest: Vec<StoredMention>,
+    },
+    Heartbeat {
+        now: i64,
+    },
     /// The subscriber missed events and must re-read its state.
     Resync {},
 }

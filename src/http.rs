@@ -67,7 +67,11 @@ async fn require_token(State(ctx): State<Ctx>, req: Request, next: Next) -> Resp
     match header_token.or(query_token) {
         Some(t) if token_matches(t, &ctx.token) => next.run(req).await,
         given => {
-            let what = if given.is_some() { "wrong token" } else { "missing token" };
+            let what = if given.is_some() {
+                "wrong token"
+            } else {
+                "missing token"
+            };
             (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
@@ -84,7 +88,10 @@ async fn require_token(State(ctx): State<Ctx>, req: Request, next: Next) -> Resp
 fn query_args(q: Vec<(String, String)>) -> Value {
     let mut m = Map::new();
     for (k, v) in q {
-        let val = v.parse::<i64>().map(Value::from).unwrap_or(Value::String(v));
+        let val = v
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::String(v));
         m.insert(k, val);
     }
     Value::Object(m)
@@ -98,19 +105,31 @@ async fn health(State(ctx): State<Ctx>) -> Result<Json<Value>, ApiError> {
     Ok(Json(ctx.app.dispatch("health", Value::Null).await?))
 }
 
-async fn volume(State(ctx): State<Ctx>, Query(q): Query<Vec<(String, String)>>) -> Result<Json<Value>, ApiError> {
+async fn volume(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
     view(&ctx, "volume", q).await
 }
 
-async fn sentiment(State(ctx): State<Ctx>, Query(q): Query<Vec<(String, String)>>) -> Result<Json<Value>, ApiError> {
+async fn sentiment(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
     view(&ctx, "sentiment", q).await
 }
 
-async fn stream(State(ctx): State<Ctx>, Query(q): Query<Vec<(String, String)>>) -> Result<Json<Value>, ApiError> {
+async fn stream(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
     view(&ctx, "stream", q).await
 }
 
-async fn rejects(State(ctx): State<Ctx>, Query(q): Query<Vec<(String, String)>>) -> Result<Json<Value>, ApiError> {
+async fn rejects(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
     view(&ctx, "rejects", q).await
 }
 
@@ -125,15 +144,25 @@ async fn chart_svg(
         m.insert("name".into(), Value::String(name));
     }
     let out = ctx.app.dispatch("chart", args).await?;
-    let svg = out.get("svg").and_then(Value::as_str).unwrap_or_default().to_string();
+    let svg = out
+        .get("svg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-async fn rpc(State(ctx): State<Ctx>, Path(command): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn rpc(
+    State(ctx): State<Ctx>,
+    Path(command): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadArgs(format!("the body must be a JSON object of arguments: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadArgs(format!("the body must be a JSON object of arguments: {e}"))
+        })?
     };
     Ok(Json(ctx.app.dispatch(&command, args).await?))
 }
@@ -154,7 +183,11 @@ fn sse_event(e: &Event) -> SseEvent {
     SseEvent::default()
         .event(e.name())
         .json_data(e)
-        .unwrap_or_else(|_| SseEvent::default().event("resync").data("{\"type\":\"resync\"}"))
+        .unwrap_or_else(|_| {
+            SseEvent::default()
+                .event("resync")
+                .data("{\"type\":\"resync\"}")
+        })
 }
 
 async fn events(State(ctx): State<Ctx>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
@@ -192,15 +225,24 @@ pub fn ui_dir() -> Option<PathBuf> {
     let mut candidates = vec![PathBuf::from("ui/dist")];
     if let Ok(exe) = std::env::current_exe() {
         // target/{debug,release}/sunward -> checkout/ui/dist
-        if let Some(root) = exe.parent().and_then(|p| p.parent()).and_then(|p| p.parent()) {
+        if let Some(root) = exe
+            .parent()
+            .and_then(|p| p.parent())
+            .and_then(|p| p.parent())
+        {
             candidates.push(root.join("ui/dist"));
         }
     }
-    candidates.into_iter().find(|p| p.join("index.html").exists())
+    candidates
+        .into_iter()
+        .find(|p| p.join("index.html").exists())
 }
 
 pub fn router(app: App, token: &str) -> Router {
-    let ctx = Ctx { app, token: Arc::from(token) };
+    let ctx = Ctx {
+        app,
+        token: Arc::from(token),
+    };
     let api = Router::new()
         .route("/health", get(health))
         .route("/mentions", post(post_mentions))
@@ -220,7 +262,10 @@ pub fn router(app: App, token: &str) -> Router {
     match ui_dir() {
         Some(dir) => {
             let index = dir.join("index.html");
-            router = router.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+            router = router.fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .fallback(tower_http::services::ServeFile::new(index)),
+            );
         }
         None => {
             router = router.fallback(|| async {
@@ -243,7 +288,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 

@@ -83,12 +83,21 @@ struct Batcher {
 impl Batcher {
     fn new(origin: String, enricher: Arc<Enricher>, tx: mpsc::Sender<Pending>) -> Self {
         let current = Self::empty(&origin);
-        Batcher { origin, enricher, current, tx, closed: false }
+        Batcher {
+            origin,
+            enricher,
+            current,
+            tx,
+            closed: false,
+        }
     }
 
     fn empty(origin: &str) -> Pending {
         Pending {
-            batch: Batch { origin: origin.to_string(), ..Batch::default() },
+            batch: Batch {
+                origin: origin.to_string(),
+                ..Batch::default()
+            },
             counts: Report::default(),
         }
     }
@@ -99,7 +108,10 @@ impl Batcher {
         match loc.item {
             Item::Mention(m) => {
                 let enrichment = self.enricher.enrich(&m);
-                p.batch.mentions.push(NewMention { mention: m, enrichment });
+                p.batch.mentions.push(NewMention {
+                    mention: m,
+                    enrichment,
+                });
             }
             Item::Delete { source, source_id } => p.batch.deletes.push((source, source_id)),
             Item::Skipped { kind } => {
@@ -108,8 +120,15 @@ impl Batcher {
             }
             Item::Rejected { reason, detail } => {
                 p.counts.rejected += 1;
-                *p.counts.reasons.entry(reason.as_str().to_string()).or_default() += 1;
-                p.batch.rejects.push(NewReject { line: loc.line, reason: reason.as_str(), detail });
+                *p.counts
+                    .reasons
+                    .entry(reason.as_str().to_string())
+                    .or_default() += 1;
+                p.batch.rejects.push(NewReject {
+                    line: loc.line,
+                    reason: reason.as_str(),
+                    detail,
+                });
             }
         }
         if p.counts.read as usize >= BATCH_ITEMS {
@@ -146,7 +165,12 @@ enum Input {
 
 impl Ingestor {
     pub fn new(store: Store, enricher: Arc<Enricher>, bus: Option<Bus>, clock: Clock) -> Self {
-        Ingestor { store, enricher, bus, clock }
+        Ingestor {
+            store,
+            enricher,
+            bus,
+            clock,
+        }
     }
 
     /// Ingests one file. `progress` sees the running report after each committed batch.
@@ -157,19 +181,33 @@ impl Ingestor {
         progress: &mut (dyn FnMut(&Report) + Send),
     ) -> Result<(Format, Report), IngestError> {
         let origin = path.display().to_string();
-        self.run(origin, Input::Path(path.to_path_buf(), format), progress).await
+        self.run(origin, Input::Path(path.to_path_buf(), format), progress)
+            .await
     }
 
     /// Ingests a request body (the HTTP API, webhooks).
-    pub async fn ingest_bytes(&self, origin_prefix: &str, bytes: Vec<u8>, format: Format) -> Result<Report, IngestError> {
+    pub async fn ingest_bytes(
+        &self,
+        origin_prefix: &str,
+        bytes: Vec<u8>,
+        format: Format,
+    ) -> Result<Report, IngestError> {
         let origin = format!("{origin_prefix}:{}", self.clock.now_ms());
-        let (_, report) = self.run(origin, Input::Bytes(bytes, format), &mut |_| {}).await?;
+        let (_, report) = self
+            .run(origin, Input::Bytes(bytes, format), &mut |_| {})
+            .await?;
         Ok(report)
     }
 
     /// Ingests mentions made in-process (the demo, drills): same enrichment and store path.
-    pub async fn ingest_mentions(&self, origin: &str, mentions: Vec<crate::model::Mention>) -> Result<Report, IngestError> {
-        let (_, report) = self.run(origin.to_string(), Input::Mentions(mentions), &mut |_| {}).await?;
+    pub async fn ingest_mentions(
+        &self,
+        origin: &str,
+        mentions: Vec<crate::model::Mention>,
+    ) -> Result<Report, IngestError> {
+        let (_, report) = self
+            .run(origin.to_string(), Input::Mentions(mentions), &mut |_| {})
+            .await?;
         Ok(report)
     }
 
@@ -185,24 +223,30 @@ impl Ingestor {
         let enricher = self.enricher.clone();
         let now = self.clock.now_ms();
         let reader_origin = origin.clone();
-        let reader = tokio::task::spawn_blocking(move || -> Result<Format, sources::SourceError> {
-            let mut batcher = Batcher::new(reader_origin, enricher, tx);
-            let format = match input {
-                Input::Path(p, f) => sources::read_path(&p, f, now, &mut |loc| batcher.push(loc))?,
-                Input::Bytes(b, f) => {
-                    sources::read_bytes(&b, f, now, &mut |loc| batcher.push(loc));
-                    f
-                }
-                Input::Mentions(ms) => {
-                    for (i, m) in ms.into_iter().enumerate() {
-                        batcher.push(Located { line: i as u64 + 1, item: Item::Mention(m) });
+        let reader =
+            tokio::task::spawn_blocking(move || -> Result<Format, sources::SourceError> {
+                let mut batcher = Batcher::new(reader_origin, enricher, tx);
+                let format = match input {
+                    Input::Path(p, f) => {
+                        sources::read_path(&p, f, now, &mut |loc| batcher.push(loc))?
                     }
-                    Format::Ndjson
-                }
-            };
-            batcher.flush();
-            Ok(format)
-        });
+                    Input::Bytes(b, f) => {
+                        sources::read_bytes(&b, f, now, &mut |loc| batcher.push(loc));
+                        f
+                    }
+                    Input::Mentions(ms) => {
+                        for (i, m) in ms.into_iter().enumerate() {
+                            batcher.push(Located {
+                                line: i as u64 + 1,
+                                item: Item::Mention(m),
+                            });
+                        }
+                        Format::Ndjson
+                    }
+                };
+                batcher.flush();
+                Ok(format)
+            });
 
         let mut report = Report::default();
         let mut run_id = None;
@@ -221,11 +265,16 @@ impl Ingestor {
                     let unknown = p.batch.deletes.len() as u64 - outcome.deleted;
                     if unknown > 0 {
                         c.skipped += unknown;
-                        *c.skipped_kinds.entry("delete_of_unknown".into()).or_default() += unknown;
+                        *c.skipped_kinds
+                            .entry("delete_of_unknown".into())
+                            .or_default() += unknown;
                     }
                     report.add(&c);
                     if let (Some(bus), true) = (&self.bus, outcome.stored > 0) {
-                        bus.publish(Event::Mentions { count: outcome.stored, latest: outcome.latest });
+                        bus.publish(Event::Mentions {
+                            count: outcome.stored,
+                            latest: outcome.latest,
+                        });
                     }
                     progress(&report);
                 }
@@ -236,13 +285,17 @@ impl Ingestor {
             }
         }
         drop(rx);
-        let format = reader.await.map_err(|e| IngestError::Reader(e.to_string()))?;
+        let format = reader
+            .await
+            .map_err(|e| IngestError::Reader(e.to_string()))?;
         if let Some(e) = write_err {
             return Err(e.into());
         }
         let format = format?;
         if let Some(run) = run_id {
-            self.store.finish_run(run, &report, self.clock.now_ms()).await?;
+            self.store
+                .finish_run(run, &report, self.clock.now_ms())
+                .await?;
         }
         Ok((format, report))
     }

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::store::{bucketize_counts, minute_of, Counts, Filter, GroupBy, MinuteCounts, Store, StoreError};
+use crate::store::{
+    bucketize_counts, minute_of, Counts, Filter, GroupBy, MinuteCounts, Store, StoreError,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Named {
@@ -72,10 +74,19 @@ pub fn net(c: &Counts) -> f64 {
     }
 }
 
-pub async fn volume(store: &Store, now_ms: i64, minutes: i64, f: &Filter) -> Result<VolumeView, StoreError> {
+pub async fn volume(
+    store: &Store,
+    now_ms: i64,
+    minutes: i64,
+    f: &Filter,
+) -> Result<VolumeView, StoreError> {
     let (from, to) = window(now_ms, minutes);
     let series = store.minutes(from, to, f).await?;
-    let named = |rows: Vec<(String, Counts)>| rows.into_iter().map(|(name, counts)| Named { name, counts }).collect();
+    let named = |rows: Vec<(String, Counts)>| {
+        rows.into_iter()
+            .map(|(name, counts)| Named { name, counts })
+            .collect()
+    };
     Ok(VolumeView {
         from,
         to,
@@ -91,22 +102,41 @@ pub fn trend_bucket(minutes: i64) -> i64 {
     (minutes / 30).max(1)
 }
 
-pub async fn sentiment(store: &Store, now_ms: i64, minutes: i64, f: &Filter) -> Result<SentimentView, StoreError> {
+pub async fn sentiment(
+    store: &Store,
+    now_ms: i64,
+    minutes: i64,
+    f: &Filter,
+) -> Result<SentimentView, StoreError> {
     let (from, to) = window(now_ms, minutes);
     let series = store.minutes(from, to, f).await?;
     let total = sum(&series);
-    let share = |n: i64| if total.total > 0 { n as f64 / total.total as f64 } else { 0.0 };
+    let share = |n: i64| {
+        if total.total > 0 {
+            n as f64 / total.total as f64
+        } else {
+            0.0
+        }
+    };
     let bucket = trend_bucket(minutes);
     let trend = bucketize_counts(&series, bucket as usize)
         .iter()
-        .map(|m| TrendPoint { t: m.t, net: net(&m.counts), total: m.counts.total })
+        .map(|m| TrendPoint {
+            t: m.t,
+            net: net(&m.counts),
+            total: m.counts.total,
+        })
         .collect();
     Ok(SentimentView {
         from,
         to,
         total: total.total,
         net: net(&total),
-        shares: Shares { negative: share(total.negative), neutral: share(total.neutral), positive: share(total.positive) },
+        shares: Shares {
+            negative: share(total.negative),
+            neutral: share(total.neutral),
+            positive: share(total.positive),
+        },
         bucket_minutes: bucket,
         trend,
     })
@@ -125,8 +155,24 @@ mod tests {
 
     #[test]
     fn net_sentiment() {
-        assert_eq!(net(&Counts { total: 10, negative: 5, neutral: 0, positive: 5 }), 0.0);
-        assert_eq!(net(&Counts { total: 4, negative: 3, neutral: 0, positive: 1 }), -50.0);
+        assert_eq!(
+            net(&Counts {
+                total: 10,
+                negative: 5,
+                neutral: 0,
+                positive: 5
+            }),
+            0.0
+        );
+        assert_eq!(
+            net(&Counts {
+                total: 4,
+                negative: 3,
+                neutral: 0,
+                positive: 1
+            }),
+            -50.0
+        );
         assert_eq!(net(&Counts::default()), 0.0);
     }
 }

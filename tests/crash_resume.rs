@@ -14,7 +14,11 @@ async fn kill_nine_mid_ingest_then_rerun_completes_without_duplicates() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("big.ndjson");
     let db = dir.path().join("crash.db");
-    let st = Command::new(bin).args(["generate", "--count", &LINES.to_string(), "--out"]).arg(&file).status().expect("generate");
+    let st = Command::new(bin)
+        .args(["generate", "--count", &LINES.to_string(), "--out"])
+        .arg(&file)
+        .status()
+        .expect("generate");
     assert!(st.success());
 
     let mut child = Command::new(bin)
@@ -46,17 +50,40 @@ async fn kill_nine_mid_ingest_then_rerun_completes_without_duplicates() {
 
     let store = Store::open_sqlite(&db).await.expect("reopen after kill");
     let after_kill = store.mention_count().await.expect("count");
-    assert!(after_kill >= seen, "committed rows vanished: saw {seen}, now {after_kill}");
-    assert!((after_kill as usize) < LINES, "the kill came too late to test anything ({after_kill} rows)");
+    assert!(
+        after_kill >= seen,
+        "committed rows vanished: saw {seen}, now {after_kill}"
+    );
+    assert!(
+        (after_kill as usize) < LINES,
+        "the kill came too late to test anything ({after_kill} rows)"
+    );
 
-    let out = Command::new(bin).args(["ingest", "--json", "--db"]).arg(&db).arg(&file).output().expect("rerun");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin)
+        .args(["ingest", "--json", "--db"])
+        .arg(&db)
+        .arg(&file)
+        .output()
+        .expect("rerun");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().expect("a JSON line");
     let report: serde_json::Value = serde_json::from_str(last).expect("json report");
     assert_eq!(report["read"].as_u64(), Some(LINES as u64));
-    assert_eq!(report["duplicates"].as_u64(), Some(after_kill as u64), "{report}");
-    assert_eq!(report["stored"].as_u64(), Some((LINES as i64 - after_kill) as u64), "{report}");
+    assert_eq!(
+        report["duplicates"].as_u64(),
+        Some(after_kill as u64),
+        "{report}"
+    );
+    assert_eq!(
+        report["stored"].as_u64(),
+        Some((LINES as i64 - after_kill) as u64),
+        "{report}"
+    );
 
     let total = store.mention_count().await.expect("count");
     assert_eq!(total as usize, LINES);
@@ -67,10 +94,13 @@ async fn kill_nine_mid_ingest_then_rerun_completes_without_duplicates() {
 /// All-topics rollup rows summed over every minute.
 async fn rollup_sum(db: &std::path::Path) -> i64 {
     use sqlx::Connection;
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display())).await.expect("connect");
-    let row: (i64,) = sqlx::query_as("SELECT COALESCE(SUM(total), 0) FROM rollup_minute WHERE topic = ''")
-        .fetch_one(&mut c)
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
         .await
-        .expect("sum");
+        .expect("connect");
+    let row: (i64,) =
+        sqlx::query_as("SELECT COALESCE(SUM(total), 0) FROM rollup_minute WHERE topic = ''")
+            .fetch_one(&mut c)
+            .await
+            .expect("sum");
     row.0
 }

@@ -18,21 +18,38 @@ struct Server {
 
 async fn server() -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = App::start(AppOptions { db: Some(dir.path().join("h.db")), demo: false, config: None, clock: None })
+    let app = App::start(AppOptions {
+        db: Some(dir.path().join("h.db")),
+        demo: false,
+        config: None,
+        clock: None,
+    })
+    .await
+    .expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = sunward::http::router(app, TOKEN);
     tokio::spawn(async move {
         axum::serve(listener, router).await.expect("serve");
     });
-    Server { base: format!("http://{addr}/api/v1"), _dir: dir, client: reqwest::Client::new() }
+    Server {
+        base: format!("http://{addr}/api/v1"),
+        _dir: dir,
+        client: reqwest::Client::new(),
+    }
 }
 
 impl Server {
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(format!("{}{path}", self.base)).bearer_auth(TOKEN).send().await.expect("get");
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("get");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -58,13 +75,33 @@ fn now() -> i64 {
 #[tokio::test]
 async fn every_api_call_needs_the_token() {
     let s = server().await;
-    for path in ["/health", "/volume?minutes=5", "/events", "/openapi.json", "/nope"] {
-        let r = s.client.get(format!("{}{path}", s.base)).send().await.expect("get");
+    for path in [
+        "/health",
+        "/volume?minutes=5",
+        "/events",
+        "/openapi.json",
+        "/nope",
+    ] {
+        let r = s
+            .client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status().as_u16(), 401, "{path} without token");
-        let r = s.client.get(format!("{}{path}", s.base)).bearer_auth("wrong").send().await.expect("get");
+        let r = s
+            .client
+            .get(format!("{}{path}", s.base))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status().as_u16(), 401, "{path} with a wrong token");
         let body: Value = r.json().await.expect("json error");
-        assert!(body["error"].as_str().unwrap_or("").contains("token"), "{body}");
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("token"),
+            "{body}"
+        );
     }
     let (status, health) = s.get("/health").await;
     assert_eq!(status, 200);
@@ -75,17 +112,43 @@ async fn every_api_call_needs_the_token() {
 async fn posted_mentions_show_in_volume_and_stream_and_are_idempotent() {
     let s = server().await;
     let t = now();
-    let body: String = (0..25).map(|i| common::ndjson_line("e2e", &format!("p{i}"), t - i * 1000, "flight delayed again", "x") + "\n").collect();
+    let body: String = (0..25)
+        .map(|i| {
+            common::ndjson_line(
+                "e2e",
+                &format!("p{i}"),
+                t - i * 1000,
+                "flight delayed again",
+                "x",
+            ) + "\n"
+        })
+        .collect();
     let (status, r) = s.post_ndjson(body.clone()).await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!((r["stored"].as_u64(), r["duplicates"].as_u64(), r["rejected"].as_u64()), (Some(25), Some(0), Some(0)));
+    assert_eq!(
+        (
+            r["stored"].as_u64(),
+            r["duplicates"].as_u64(),
+            r["rejected"].as_u64()
+        ),
+        (Some(25), Some(0), Some(0))
+    );
     let (_, r) = s.post_ndjson(body).await;
-    assert_eq!((r["stored"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(25)));
+    assert_eq!(
+        (r["stored"].as_u64(), r["duplicates"].as_u64()),
+        (Some(0), Some(25))
+    );
 
     let (_, v) = s.get("/volume?minutes=5").await;
     let series = v["series"].as_array().expect("series");
     assert_eq!(series.len(), 5);
-    assert_eq!(series.iter().map(|m| m["total"].as_i64().unwrap_or(0)).sum::<i64>(), 25);
+    assert_eq!(
+        series
+            .iter()
+            .map(|m| m["total"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        25
+    );
     assert_eq!(v["by_channel"][0]["name"], "x");
 
     let (_, st) = s.get("/stream?limit=3").await;
@@ -97,7 +160,9 @@ async fn posted_mentions_show_in_volume_and_stream_and_are_idempotent() {
 async fn hostile_text_comes_back_verbatim_as_json_text() {
     let s = server().await;
     let evil = "<img src=x onerror=\"alert(1)\"><script>alert(2)</script>";
-    let (_, r) = s.post_ndjson(common::ndjson_line("e2e", "evil", now(), evil, "x") + "\n").await;
+    let (_, r) = s
+        .post_ndjson(common::ndjson_line("e2e", "evil", now(), evil, "x") + "\n")
+        .await;
     assert_eq!(r["stored"], 1);
     let (_, st) = s.get("/stream?limit=1").await;
     assert_eq!(st["mentions"][0]["text"], evil);
@@ -106,16 +171,31 @@ async fn hostile_text_comes_back_verbatim_as_json_text() {
 #[tokio::test]
 async fn a_posted_mention_reaches_sse_within_a_second() {
     let s = server().await;
-    let res = s.client.get(format!("{}/events", s.base)).bearer_auth(TOKEN).send().await.expect("events");
+    let res = s
+        .client
+        .get(format!("{}/events", s.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("events");
     assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap_or("").starts_with("text/event-stream"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/event-stream"));
     let mut body = res.bytes_stream();
     // The server greets with a heartbeat: the stream is open before we post.
-    let first = tokio::time::timeout(Duration::from_secs(2), body.next()).await.expect("greeting").expect("chunk").expect("bytes");
+    let first = tokio::time::timeout(Duration::from_secs(2), body.next())
+        .await
+        .expect("greeting")
+        .expect("chunk")
+        .expect("bytes");
     assert!(String::from_utf8_lossy(&first).contains("event: heartbeat"));
 
     let t = Instant::now();
-    let (_, r) = s.post_ndjson(common::ndjson_line("e2e", "sse1", now(), "hello wall", "x") + "\n").await;
+    let (_, r) = s
+        .post_ndjson(common::ndjson_line("e2e", "sse1", now(), "hello wall", "x") + "\n")
+        .await;
     assert_eq!(r["stored"], 1);
     let mut buf = String::new();
     let got = tokio::time::timeout(Duration::from_secs(1), async {
@@ -128,7 +208,12 @@ async fn a_posted_mention_reaches_sse_within_a_second() {
         false
     })
     .await;
-    assert_eq!(got, Ok(true), "no mentions event within 1 s of the POST (waited {:?}): {buf}", t.elapsed());
+    assert_eq!(
+        got,
+        Ok(true),
+        "no mentions event within 1 s of the POST (waited {:?}): {buf}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -139,23 +224,55 @@ async fn bad_arguments_and_unknown_commands_say_what_is_wrong() {
     assert!(v["error"].as_str().unwrap_or("").contains("minutes"), "{v}");
     let (status, v) = s.get("/volume?colour=red").await;
     assert_eq!(status, 400, "{v}");
-    let r = s.client.post(format!("{}/rpc/launch_rockets", s.base)).bearer_auth(TOKEN).send().await.expect("rpc");
+    let r = s
+        .client
+        .post(format!("{}/rpc/launch_rockets", s.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("rpc");
     assert_eq!(r.status().as_u16(), 404);
-    let r = s.client.post(format!("{}/rpc/volume", s.base)).bearer_auth(TOKEN).body("{oops").send().await.expect("rpc");
+    let r = s
+        .client
+        .post(format!("{}/rpc/volume", s.base))
+        .bearer_auth(TOKEN)
+        .body("{oops")
+        .send()
+        .await
+        .expect("rpc");
     assert_eq!(r.status().as_u16(), 400);
-    let r = s.client.post(format!("{}/rpc/volume", s.base)).bearer_auth(TOKEN).body(r#"{"minutes":10}"#).send().await.expect("rpc");
+    let r = s
+        .client
+        .post(format!("{}/rpc/volume", s.base))
+        .bearer_auth(TOKEN)
+        .body(r#"{"minutes":10}"#)
+        .send()
+        .await
+        .expect("rpc");
     assert_eq!(r.status().as_u16(), 200);
 }
 
 #[tokio::test]
 async fn charts_are_svg_and_openapi_lists_every_route() {
     let s = server().await;
-    let r = s.client.get(format!("{}/charts/volume.svg?minutes=60", s.base)).bearer_auth(TOKEN).send().await.expect("chart");
+    let r = s
+        .client
+        .get(format!("{}/charts/volume.svg?minutes=60", s.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("chart");
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
     assert!(r.text().await.expect("svg").starts_with("<svg"));
     let (_, doc) = s.get("/openapi.json").await;
     let paths = doc["paths"].as_object().expect("paths");
-    for p in ["/api/v1/health", "/api/v1/mentions", "/api/v1/events", "/api/v1/volume", "/api/v1/rpc/{command}"] {
+    for p in [
+        "/api/v1/health",
+        "/api/v1/mentions",
+        "/api/v1/events",
+        "/api/v1/volume",
+        "/api/v1/rpc/{command}",
+    ] {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
     // Every documented GET route answers (not 404) with the token.

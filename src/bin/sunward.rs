@@ -18,7 +18,11 @@ use sunward::store::Store;
 use sunward::bench;
 
 #[derive(Parser)]
-#[command(name = "sunward", version, about = "Sunward: a command center for social customer care")]
+#[command(
+    name = "sunward",
+    version,
+    about = "Sunward: a command center for social customer care"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,7 +105,10 @@ fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SUNWARD_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -110,7 +117,10 @@ fn main() -> ExitCode {
         Command::Serve { .. } => "info",
         _ => "warn",
     });
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -128,7 +138,12 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { db, listen, demo, config } => {
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            config,
+        } => {
             let token = match std::env::var("SUNWARD_TOKEN") {
                 Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
                 _ => {
@@ -137,12 +152,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     t
                 }
             };
-            let app = App::start(AppOptions { db: Some(db.path()), demo, config, clock: None }).await?;
+            let app = App::start(AppOptions {
+                db: Some(db.path()),
+                demo,
+                config,
+                clock: None,
+            })
+            .await?;
             eprintln!("Sunward listening on http://{listen}/ (walls: http://{listen}/#/wall/0)");
             sunward::http::serve(app, listen, &token).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ingest { db, format, json, config, files } => ingest(db.path(), &format, json, config, files).await,
+        Command::Ingest {
+            db,
+            format,
+            json,
+            config,
+            files,
+        } => ingest(db.path(), &format, json, config, files).await,
         Command::Rejects { db, limit, json } => {
             let store = Store::open_sqlite(&db.path()).await?;
             let (total, rows) = store.rejects(limit).await?;
@@ -153,7 +180,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{total} rejected record(s); newest {}:", rows.len());
                 for r in rows {
-                    println!("{}:{}  {}  {}{}", r.origin, r.line, r.reason, r.detail, if r.seen > 1 { format!("  (seen {}x)", r.seen) } else { String::new() });
+                    println!(
+                        "{}:{}  {}  {}{}",
+                        r.origin,
+                        r.line,
+                        r.reason,
+                        r.detail,
+                        if r.seen > 1 {
+                            format!("  (seen {}x)", r.seen)
+                        } else {
+                            String::new()
+                        }
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -169,13 +207,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn random_token() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..32).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+    (0..32)
+        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
+        .collect()
 }
 
 /// Exit code for input that cannot be used at all (missing file, unknown format).
 const EXIT_UNUSABLE: u8 = 2;
 
-async fn ingest(db: PathBuf, format: &str, json: bool, config: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+async fn ingest(
+    db: PathBuf,
+    format: &str,
+    json: bool,
+    config: Option<PathBuf>,
+    files: Vec<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let format: Option<Format> = match format {
         "auto" => None,
         f => match f.parse() {
@@ -188,13 +234,21 @@ async fn ingest(db: PathBuf, format: &str, json: bool, config: Option<PathBuf>, 
     };
     for f in &files {
         if !f.is_file() {
-            eprintln!("error: {} does not exist or is not a file; nothing was ingested", f.display());
+            eprintln!(
+                "error: {} does not exist or is not a file; nothing was ingested",
+                f.display()
+            );
             return Ok(ExitCode::from(EXIT_UNUSABLE));
         }
     }
     let config = Config::load(config.as_deref())?;
     let store = Store::open_sqlite(&db).await?;
-    let ingestor = Ingestor::new(store, Arc::new(Enricher::new(config.query_set())), None, Clock::System);
+    let ingestor = Ingestor::new(
+        store,
+        Arc::new(Enricher::new(config.query_set())),
+        None,
+        Clock::System,
+    );
     let mut total = Report::default();
     let mut code = ExitCode::SUCCESS;
     let several = files.len() > 1;
@@ -203,7 +257,10 @@ async fn ingest(db: PathBuf, format: &str, json: bool, config: Option<PathBuf>, 
         let started = std::time::Instant::now();
         let mut on_progress = |r: &Report| {
             if let Some(b) = &bar {
-                b.set_message(format!("{} stored, {} duplicates, {} rejected", r.stored, r.duplicates, r.rejected));
+                b.set_message(format!(
+                    "{} stored, {} duplicates, {} rejected",
+                    r.stored, r.duplicates, r.rejected
+                ));
                 b.set_position(r.read);
             }
         };
@@ -272,8 +329,10 @@ fn progress_bar(file: &std::path::Path) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {prefix} {pos} records ({per_sec}) {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {prefix} {pos} records ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.set_prefix(file.display().to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -14,7 +14,10 @@ pub struct Enricher {
 
 impl Enricher {
     pub fn new(queries: query::QuerySet) -> Self {
-        Enricher { analyzer: sentiment::Analyzer::new(), queries }
+        Enricher {
+            analyzer: sentiment::Analyzer::new(),
+            queries,
+        }
     }
 
     pub fn enrich(&self, m: &Mention) -> Enrichment {
@@ -28,20 +31,34 @@ impl Enricher {
         // Order kept (source topics first), duplicates dropped: a mention counts once per topic.
         let mut seen = std::collections::HashSet::with_capacity(topics.len());
         topics.retain(|t| seen.insert(t.clone()));
-        Enrichment { score: s.score, label: s.label, lang, influence: influence(&m.author), topics }
+        Enrichment {
+            score: s.score,
+            label: s.label,
+            lang,
+            influence: influence(&m.author),
+            topics,
+        }
     }
 }
 
 /// `en-US` -> `en`, `PT` -> `pt`: sources disagree on the form, rollups should not.
 fn normalize_lang(l: &str) -> String {
-    l.split(['-', '_']).next().unwrap_or("").trim().to_ascii_lowercase()
+    l.split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Author influence 0..100 on a log scale of followers: 10 -> 17, 1k -> 50, 1M -> 100 (capped);
 /// verified accounts get 10 more because networks verify prominent accounts.
 pub fn influence(a: &Author) -> u8 {
     let f = a.followers.unwrap_or(0) as f64;
-    let base = if f < 1.0 { 0.0 } else { (f.log10() * 50.0 / 3.0).min(100.0) };
+    let base = if f < 1.0 {
+        0.0
+    } else {
+        (f.log10() * 50.0 / 3.0).min(100.0)
+    };
     let bonus = if a.verified { 10.0 } else { 0.0 };
     (base + bonus).round().clamp(0.0, 100.0) as u8
 }
@@ -52,7 +69,11 @@ mod tests {
 
     #[test]
     fn influence_is_log_scaled_and_capped() {
-        let a = |f: Option<u64>, v: bool| Author { followers: f, verified: v, ..Author::default() };
+        let a = |f: Option<u64>, v: bool| Author {
+            followers: f,
+            verified: v,
+            ..Author::default()
+        };
         assert_eq!(influence(&a(None, false)), 0);
         assert_eq!(influence(&a(Some(1000), false)), 50);
         assert_eq!(influence(&a(Some(1_000_000), false)), 100);

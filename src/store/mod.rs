@@ -112,33 +112,58 @@ impl Store {
         Ok(Store::Sqlite(SqliteStore::open(path).await?))
     }
 
-    pub async fn write_batch(&self, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+    pub async fn write_batch(
+        &self,
+        batch: &Batch,
+        now_ms: i64,
+    ) -> Result<BatchOutcome, StoreError> {
         match self {
             Store::Sqlite(s) => s.write_batch(batch, now_ms).await,
         }
     }
 
-    pub async fn start_run(&self, origin: &str, format: &str, now_ms: i64) -> Result<i64, StoreError> {
+    pub async fn start_run(
+        &self,
+        origin: &str,
+        format: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
         match self {
             Store::Sqlite(s) => s.start_run(origin, format, now_ms).await,
         }
     }
 
-    pub async fn finish_run(&self, run: i64, r: &crate::ingest::Report, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn finish_run(
+        &self,
+        run: i64,
+        r: &crate::ingest::Report,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.finish_run(run, r, now_ms).await,
         }
     }
 
     /// Per-minute counts in `[from, to)` (minute starts), zeros included.
-    pub async fn minutes(&self, from: i64, to: i64, f: &Filter) -> Result<Vec<MinuteCounts>, StoreError> {
+    pub async fn minutes(
+        &self,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
         match self {
             Store::Sqlite(s) => s.minutes(from, to, f).await,
         }
     }
 
     /// Totals per channel (`by = "channel"`) or per topic (`by = "topic"`) in `[from, to)`.
-    pub async fn totals_by(&self, by: GroupBy, from: i64, to: i64, f: &Filter) -> Result<Vec<(String, Counts)>, StoreError> {
+    pub async fn totals_by(
+        &self,
+        by: GroupBy,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
         match self {
             Store::Sqlite(s) => s.totals_by(by, from, to, f).await,
         }
@@ -199,7 +224,10 @@ pub fn bucketize_counts(series: &[MinuteCounts], bucket: usize) -> Vec<MinuteCou
                 sum.neutral += m.counts.neutral;
                 sum.positive += m.counts.positive;
             }
-            MinuteCounts { t: c[0].t, counts: sum }
+            MinuteCounts {
+                t: c[0].t,
+                counts: sum,
+            }
         })
         .collect()
 }

@@ -20,7 +20,6 @@ use super::{
 };
 use crate::model::{Author, Label, Mention, StoredMention};
 
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Rows per multi-row INSERT: 19 columns x 400 rows stays far below SQLite's 32766 variables.
@@ -61,7 +60,10 @@ type RollupKey = (i64, String, String);
 
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() && !dir.exists() {
                 std::fs::create_dir_all(dir).map_err(|e| open_err(sqlx::Error::Io(e)))?;
@@ -76,17 +78,26 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        let mut writer = SqliteConnection::connect_with(&opts).await.map_err(open_err)?;
+        let mut writer = SqliteConnection::connect_with(&opts)
+            .await
+            .map_err(open_err)?;
         MIGRATOR.run(&mut writer).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))
             .await
             .map_err(open_err)?;
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), read })
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            read,
+        })
     }
 
-    pub async fn write_batch(&self, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+    pub async fn write_batch(
+        &self,
+        batch: &Batch,
+        now_ms: i64,
+    ) -> Result<BatchOutcome, StoreError> {
         let mut out = BatchOutcome::default();
         let mut conn = self.writer.lock().await;
         // IMMEDIATE takes the write lock up front: no deadlock upgrade with other processes.
@@ -205,24 +216,37 @@ impl SqliteStore {
                 let channel: String = row.try_get(2)?;
                 let label = label_from(row.try_get(3)?);
                 let topics: Vec<String> = serde_json::from_str(row.try_get(4)?).unwrap_or_default();
-                bump(rollup.entry((minute, channel.clone(), String::new())).or_default(), label, -1);
+                bump(
+                    rollup
+                        .entry((minute, channel.clone(), String::new()))
+                        .or_default(),
+                    label,
+                    -1,
+                );
                 for t in topics {
-                    bump(rollup.entry((minute, channel.clone(), t)).or_default(), label, -1);
+                    bump(
+                        rollup.entry((minute, channel.clone(), t)).or_default(),
+                        label,
+                        -1,
+                    );
                 }
                 sqlx::query("DELETE FROM mention_topics WHERE mention_id = ?")
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
             }
-            sqlx::query("INSERT OR IGNORE INTO tombstones (source, source_id, deleted_at) VALUES (?, ?, ?)")
-                .bind(source)
-                .bind(source_id)
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO tombstones (source, source_id, deleted_at) VALUES (?, ?, ?)",
+            )
+            .bind(source)
+            .bind(source_id)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
         }
 
-        let rollup: Vec<(RollupKey, Counts)> = rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
+        let rollup: Vec<(RollupKey, Counts)> =
+            rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
         for chunk in rollup.chunks(ROWS_PER_INSERT) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
@@ -276,18 +300,30 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn start_run(&self, origin: &str, format: &str, now_ms: i64) -> Result<i64, StoreError> {
+    pub async fn start_run(
+        &self,
+        origin: &str,
+        format: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
         let mut conn = self.writer.lock().await;
-        let row = sqlx::query("INSERT INTO ingest_runs (origin, format, started_at) VALUES (?, ?, ?) RETURNING id")
-            .bind(origin)
-            .bind(format)
-            .bind(now_ms)
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO ingest_runs (origin, format, started_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(origin)
+        .bind(format)
+        .bind(now_ms)
+        .fetch_one(&mut *conn)
+        .await?;
         Ok(row.try_get(0)?)
     }
 
-    pub async fn finish_run(&self, run: i64, r: &crate::ingest::Report, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn finish_run(
+        &self,
+        run: i64,
+        r: &crate::ingest::Report,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let mut conn = self.writer.lock().await;
         sqlx::query(
             "UPDATE ingest_runs SET finished_at = ?, read = ?, stored = ?, duplicates = ?, rejected = ?, \
@@ -306,12 +342,20 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn minutes(&self, from: i64, to: i64, f: &Filter) -> Result<Vec<MinuteCounts>, StoreError> {
+    pub async fn minutes(
+        &self,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
         let from = minute_of(from);
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT minute, SUM(total), SUM(negative), SUM(neutral), SUM(positive) FROM rollup_minute WHERE minute >= ",
         );
-        qb.push_bind(from).push(" AND minute < ").push_bind(to).push(" AND topic = ");
+        qb.push_bind(from)
+            .push(" AND minute < ")
+            .push_bind(to)
+            .push(" AND topic = ");
         qb.push_bind(f.topic.clone().unwrap_or_default());
         if let Some(c) = &f.channel {
             qb.push(" AND channel = ").push_bind(c.clone());
@@ -325,13 +369,22 @@ impl SqliteStore {
         let mut out = Vec::new();
         let mut t = from;
         while t < to {
-            out.push(MinuteCounts { t, counts: by_minute.get(&t).copied().unwrap_or_default() });
+            out.push(MinuteCounts {
+                t,
+                counts: by_minute.get(&t).copied().unwrap_or_default(),
+            });
             t += 60_000;
         }
         Ok(out)
     }
 
-    pub async fn totals_by(&self, by: GroupBy, from: i64, to: i64, f: &Filter) -> Result<Vec<(String, Counts)>, StoreError> {
+    pub async fn totals_by(
+        &self,
+        by: GroupBy,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
         let from = minute_of(from);
         let key = match by {
             GroupBy::Channel => "channel",
@@ -343,7 +396,8 @@ impl SqliteStore {
         qb.push_bind(from).push(" AND minute < ").push_bind(to);
         match by {
             GroupBy::Channel => {
-                qb.push(" AND topic = ").push_bind(f.topic.clone().unwrap_or_default());
+                qb.push(" AND topic = ")
+                    .push_bind(f.topic.clone().unwrap_or_default());
             }
             GroupBy::Topic => {
                 qb.push(" AND topic <> ''");
@@ -352,32 +406,44 @@ impl SqliteStore {
         if let Some(c) = &f.channel {
             qb.push(" AND channel = ").push_bind(c.clone());
         }
-        qb.push(format!(" GROUP BY {key} HAVING SUM(total) > 0 ORDER BY SUM(total) DESC, {key} LIMIT 50"));
+        qb.push(format!(
+            " GROUP BY {key} HAVING SUM(total) > 0 ORDER BY SUM(total) DESC, {key} LIMIT 50"
+        ));
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter().map(|row| Ok((row.try_get(0)?, counts_at(row, 1)?))).collect()
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, counts_at(row, 1)?)))
+            .collect()
     }
 
     pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {MENTION_COLUMNS} FROM mentions m"));
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {MENTION_COLUMNS} FROM mentions m"));
         if let Some(t) = &f.topic {
-            qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ").push_bind(t.clone());
+            qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ")
+                .push_bind(t.clone());
         }
         qb.push(" WHERE 1 = 1");
         if let Some(c) = &f.channel {
             qb.push(" AND m.channel = ").push_bind(c.clone());
         }
-        qb.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ").push_bind(limit.clamp(1, 500));
+        qb.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ")
+            .push_bind(limit.clamp(1, 500));
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(stored_mention).collect()
     }
 
     pub async fn mention_count(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM mentions").fetch_one(&self.read).await?;
+        let row = sqlx::query("SELECT COUNT(*) FROM mentions")
+            .fetch_one(&self.read)
+            .await?;
         Ok(row.try_get(0)?)
     }
 
     pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) FROM rejects").fetch_one(&self.read).await?.try_get(0)?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM rejects")
+            .fetch_one(&self.read)
+            .await?
+            .try_get(0)?;
         let rows = sqlx::query("SELECT id, origin, line, reason, detail, at, seen FROM rejects ORDER BY id DESC LIMIT ?")
             .bind(limit.clamp(1, 10_000))
             .fetch_all(&self.read)

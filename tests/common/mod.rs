@@ -14,7 +14,13 @@ pub fn shared_data() -> Option<PathBuf> {
     }
 }
 
-pub fn ndjson_line(source: &str, id: &str, created_at_ms: i64, text: &str, channel: &str) -> String {
+pub fn ndjson_line(
+    source: &str,
+    id: &str,
+    created_at_ms: i64,
+    text: &str,
+    channel: &str,
+) -> String {
     let at = chrono::DateTime::from_timestamp_millis(created_at_ms)
         .expect("valid test time")
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
