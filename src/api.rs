@@ -58,6 +58,8 @@ pub struct AppOptions {
     pub config: Option<PathBuf>,
     /// A manual clock for tests and replays; `None` = the system clock.
     pub clock: Option<Clock>,
+    /// The wall profile the walls run; `None` = the built-in `assets/wall/default.toml`.
+    pub wall_profile: Option<PathBuf>,
 }
 
 struct Inner {
@@ -67,6 +69,9 @@ struct Inner {
     clock: Clock,
     demo: bool,
     db_path: PathBuf,
+    profile: crate::wall::WallProfile,
+    /// Live listening sources (src/connectors), one supervised task each.
+    connectors: Arc<crate::connectors::Connectors>,
 }
 
 /// The running core. Cheap to clone.
@@ -124,12 +129,17 @@ fn parse_args(args: Value) -> Result<ViewArgs, ApiError> {
 impl App {
     pub async fn start(opts: AppOptions) -> anyhow::Result<App> {
         let config = Config::load(opts.config.as_deref())?;
+        let profile = match &opts.wall_profile {
+            Some(p) => crate::wall::WallProfile::load(p)?,
+            None => crate::wall::WallProfile::default(),
+        };
         let db_path = opts.db.clone().unwrap_or_else(default_db_path);
         let store = Store::open_sqlite(&db_path).await?;
         let clock = opts.clock.clone().unwrap_or_default();
         let bus = Bus::default();
         let enricher = Arc::new(Enricher::new(config.query_set()));
         let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
+        let connectors = crate::connectors::Connectors::start(&db_path, ingestor.clone()).await?;
         let app = App {
             inner: Arc::new(Inner {
                 store,
@@ -138,6 +148,8 @@ impl App {
                 clock,
                 demo: opts.demo,
                 db_path,
+                profile,
+                connectors,
             }),
         };
         app.spawn_heartbeat();
@@ -172,6 +184,21 @@ impl App {
             .await?)
     }
 
+    /// An inbound webhook (`POST /api/v1/sources/{name}/events`), authenticated by its HMAC
+    /// signature, not the API token: `(HTTP status, JSON body)`.
+    pub async fn source_webhook(
+        &self,
+        name: &str,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        self.inner
+            .connectors
+            .webhook(name, timestamp, signature, body)
+            .await
+    }
+
     fn spawn_heartbeat(&self) {
         let bus = self.inner.bus.clone();
         let clock = self.inner.clock.clone();
@@ -199,13 +226,14 @@ impl App {
         let mut generator = Generator::new(now as u64, from);
         let ingestor = self.inner.ingestor.clone();
         let clock = self.inner.clock.clone();
-        let backfill = generator.range(from, now);
-        tracing::info!(
-            mentions = backfill.len(),
-            "demo: backfilling up to 24 hours"
-        );
-        ingestor.ingest_mentions("demo", backfill).await?;
+        // The backfill runs in the background: windows and the server come up at once and the
+        // day chart fills within seconds.
         tokio::spawn(async move {
+            let backfill = generator.range(from, now);
+            tracing::info!(mentions = backfill.len(), "demo: backfilling up to 24 hours");
+            if let Err(e) = ingestor.ingest_mentions("demo", backfill).await {
+                tracing::warn!(error = %e, "demo: could not store the backfill");
+            }
             let mut until = now;
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             loop {
@@ -266,7 +294,17 @@ impl App {
                 let (total, rejects) = store.rejects(a.limit.unwrap_or(100)).await?;
                 Ok(json!({ "total": total, "rejects": rejects }))
             }
-            "wall_profile" => to_json(&crate::wall::WallProfile::default()),
+            "wall_profile" => to_json(&self.inner.profile),
+            "sources" => {
+                parse_args(args)?;
+                let sources = self
+                    .inner
+                    .connectors
+                    .statuses()
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                Ok(json!({ "sources": sources }))
+            }
             other => Err(ApiError::UnknownCommand(other.to_string())),
         }
     }

@@ -200,6 +200,7 @@ async fn bench_sse(count: usize) -> anyhow::Result<ExitCode> {
         demo: false,
         config: None,
         clock: None,
+        wall_profile: None,
     })
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

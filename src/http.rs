@@ -204,6 +204,35 @@ async fn events(State(ctx): State<Ctx>) -> Sse<impl Stream<Item = Result<SseEven
     Sse::new(hello.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 }
 
+async fn sources(State(ctx): State<Ctx>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(ctx.app.dispatch("sources", Value::Null).await?))
+}
+
+/// Largest webhook body (src/connectors).
+const MAX_WEBHOOK_BYTES: usize = 32 * 1024 * 1024;
+
+/// `POST /api/v1/sources/{name}/events`: authenticated by the source's HMAC signature
+/// (src/connectors/webhook.rs), not by the bearer token.
+async fn source_events(
+    State(ctx): State<Ctx>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let (status, v) = ctx
+        .app
+        .source_webhook(
+            &name,
+            h(crate::connectors::webhook::TIMESTAMP_HEADER),
+            h(crate::connectors::webhook::SIGNATURE_HEADER),
+            body.to_vec(),
+        )
+        .await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(v)).into_response()
+}
+
 async fn openapi() -> Json<Value> {
     Json(crate::http_openapi::document())
 }
@@ -243,8 +272,13 @@ pub fn router(app: App, token: &str) -> Router {
         app,
         token: Arc::from(token),
     };
+    let webhooks = Router::new()
+        .route("/api/v1/sources/{name}/events", post(source_events))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+        .with_state(ctx.clone());
     let api = Router::new()
         .route("/health", get(health))
+        .route("/sources", get(sources))
         .route("/mentions", post(post_mentions))
         .route("/events", get(events))
         .route("/volume", get(volume))
@@ -258,7 +292,7 @@ pub fn router(app: App, token: &str) -> Router {
         .layer(middleware::from_fn_with_state(ctx.clone(), require_token))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(ctx);
-    let mut router = Router::new().nest("/api/v1", api);
+    let mut router = Router::new().merge(webhooks).nest("/api/v1", api);
     match ui_dir() {
         Some(dir) => {
             let index = dir.join("index.html");

@@ -78,6 +78,8 @@ struct Batcher {
     current: Pending,
     tx: mpsc::Sender<Pending>,
     closed: bool,
+    /// Rides with the last batch (live sources): committed together with what it covers.
+    cursor: Option<(String, String)>,
 }
 
 impl Batcher {
@@ -89,6 +91,7 @@ impl Batcher {
             current,
             tx,
             closed: false,
+            cursor: None,
         }
     }
 
@@ -136,8 +139,16 @@ impl Batcher {
         }
     }
 
+    /// The last flush: carries the cursor, even in an otherwise empty batch.
+    fn finish(&mut self) {
+        if let Some(c) = self.cursor.take() {
+            self.current.batch.cursor = Some(c);
+        }
+        self.flush();
+    }
+
     fn flush(&mut self) {
-        if self.current.counts.read == 0 || self.closed {
+        if (self.current.counts.read == 0 && self.current.batch.cursor.is_none()) || self.closed {
             return;
         }
         let full = std::mem::replace(&mut self.current, Self::empty(&self.origin));
@@ -160,6 +171,8 @@ pub struct Ingestor {
 enum Input {
     Path(PathBuf, Option<Format>),
     Bytes(Vec<u8>, Format),
+    /// Bytes of a live source, with the cursor to commit with its last batch.
+    BytesWithCursor(Vec<u8>, Format, (String, String)),
     Mentions(Vec<crate::model::Mention>),
 }
 
@@ -199,6 +212,27 @@ impl Ingestor {
         Ok(report)
     }
 
+    /// Ingests a body fetched by a live source (`src/connectors`); `cursor` = `(source, cursor)`
+    /// is written in the same transaction as the last batch, so a restart resumes after exactly
+    /// what was stored.
+    pub async fn ingest_bytes_with_cursor(
+        &self,
+        origin_prefix: &str,
+        bytes: Vec<u8>,
+        format: Format,
+        cursor: (String, String),
+    ) -> Result<Report, IngestError> {
+        let origin = format!("{origin_prefix}:{}", self.clock.now_ms());
+        let (_, report) = self
+            .run(
+                origin,
+                Input::BytesWithCursor(bytes, format, cursor),
+                &mut |_| {},
+            )
+            .await?;
+        Ok(report)
+    }
+
     /// Ingests mentions made in-process (the demo, drills): same enrichment and store path.
     pub async fn ingest_mentions(
         &self,
@@ -234,6 +268,11 @@ impl Ingestor {
                         sources::read_bytes(&b, f, now, &mut |loc| batcher.push(loc));
                         f
                     }
+                    Input::BytesWithCursor(b, f, c) => {
+                        batcher.cursor = Some(c);
+                        sources::read_bytes(&b, f, now, &mut |loc| batcher.push(loc));
+                        f
+                    }
                     Input::Mentions(ms) => {
                         for (i, m) in ms.into_iter().enumerate() {
                             batcher.push(Located {
@@ -244,7 +283,7 @@ impl Ingestor {
                         Format::Ndjson
                     }
                 };
-                batcher.flush();
+                batcher.finish();
                 Ok(format)
             });
 

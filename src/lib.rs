@@ -6,6 +6,7 @@ pub mod bench;
 pub mod charts;
 pub mod clock;
 pub mod config;
+pub mod connectors;
 pub mod demo;
 pub mod enrich;
 pub mod events;

@@ -23,6 +23,7 @@ async fn server() -> Server {
         demo: false,
         config: None,
         clock: None,
+        wall_profile: None,
     })
     .await
     .expect("app");

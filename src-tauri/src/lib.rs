@@ -94,6 +94,7 @@ pub async fn core_options(opts: &Options) -> anyhow::Result<AppOptions> {
         db: Some(db),
         demo,
         config: opts.config.clone(),
+        wall_profile: opts.wall_profile.clone(),
         ..Default::default()
     })
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use sunward::api::{App, AppOptions};
 use sunward::clock::Clock;
 use sunward::config::{default_db_path, Config};
+use sunward::connectors::{self, Secret};
 use sunward::enrich::Enricher;
 use sunward::ingest::{IngestError, Ingestor, Report};
 use sunward::sources::Format;
@@ -56,6 +57,9 @@ enum Command {
         /// Config file (listening topics)
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Wall profile served to wall screens [default: the built-in assets/wall/default.toml]
+        #[arg(long, value_name = "FILE")]
+        wall_profile: Option<PathBuf>,
     },
     /// Ingest files of real feed formats into the database
     Ingest {
@@ -94,10 +98,53 @@ enum Command {
         #[arg(long, short, default_value = "-")]
         out: PathBuf,
     },
+    /// Live listening sources (RSS/Atom, Mastodon, Bluesky Jetstream, X, Reddit, webhooks)
+    Source {
+        #[command(subcommand)]
+        what: SourceCmd,
+    },
     /// Measure the speed targets: ingest, sentiment, SSE latency
     Bench {
         #[command(subcommand)]
         what: bench::BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourceCmd {
+    /// Register a source; `sunward serve` runs it (secrets are read from env vars, never args)
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        /// rss, mastodon, jetstream, x, reddit or webhook
+        kind: String,
+        /// A unique name: lowercase letters, digits, `-`, `_` (webhooks post to /api/v1/sources/NAME/events)
+        name: String,
+        /// What to read (every kind but webhook)
+        #[arg(long)]
+        url: Option<String>,
+        /// Env var holding the API token (X bearer token, Mastodon access token)
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        /// Env var holding the webhook signing secret
+        #[arg(long, value_name = "VAR")]
+        secret_env: Option<String>,
+        /// Polling interval, e.g. 60s, 5m, 1h (1s to 24h)
+        #[arg(long)]
+        interval: Option<String>,
+    },
+    /// List sources with their health and cursor
+    List {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a source, its cursor and its secrets (stored mentions stay)
+    Remove {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
     },
 }
 
@@ -143,6 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             demo,
             config,
+            wall_profile,
         } => {
             let token = match std::env::var("SUNWARD_TOKEN") {
                 Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
@@ -157,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo,
                 config,
                 clock: None,
+                wall_profile,
             })
             .await?;
             eprintln!("Sunward listening on http://{listen}/ (walls: http://{listen}/#/wall/0)");
@@ -200,7 +249,130 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::write_demo_ndjson(&out, count, seed)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Source { what } => source(what).await,
         Command::Bench { what } => bench::run(what).await,
+    }
+}
+
+/// Reads a secret from the env var the operator named; the value never appears in output.
+fn secret_from_env(flag: &str, var: &Option<String>) -> anyhow::Result<Option<Secret>> {
+    let Some(var) = var else { return Ok(None) };
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
+        _ => anyhow::bail!("{flag} {var}: the environment variable {var} is not set or empty; export it first (e.g. `read -s {var}; export {var}`)"),
+    }
+}
+
+async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SourceCmd::Add {
+            db,
+            kind,
+            name,
+            url,
+            token_env,
+            secret_env,
+            interval,
+        } => {
+            let fail = |e: String| {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(EXIT_UNUSABLE))
+            };
+            let kind: connectors::Kind = match kind.parse() {
+                Ok(k) => k,
+                Err(e) => return fail(e),
+            };
+            let interval_ms = match interval
+                .as_deref()
+                .map(connectors::registry::parse_interval)
+            {
+                Some(Err(e)) => return fail(e),
+                Some(Ok(ms)) => Some(ms),
+                None => None,
+            };
+            let secrets = connectors::SourceSecrets {
+                token: match secret_from_env("--token-env", &token_env) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e.to_string()),
+                },
+                secret: match secret_from_env("--secret-env", &secret_env) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e.to_string()),
+                },
+            };
+            let path = db.path();
+            Store::open_sqlite(&path).await?;
+            let new = connectors::NewSource {
+                kind,
+                name,
+                url,
+                interval_ms,
+                token_env,
+                secret_env,
+            };
+            match connectors::add_source(&path, new, secrets, Clock::System.now_ms()).await {
+                Ok(cfg) => {
+                    println!(
+                        "added {} source `{}`{}; `sunward serve` runs it",
+                        cfg.kind.as_str(),
+                        cfg.name,
+                        if cfg.kind == connectors::Kind::Webhook {
+                            format!(" (POST /api/v1/sources/{}/events, signed)", cfg.name)
+                        } else {
+                            format!(" every {} s", cfg.interval_ms as f64 / 1000.0)
+                        }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e.to_string()),
+            }
+        }
+        SourceCmd::List { db, json } => {
+            let path = db.path();
+            Store::open_sqlite(&path).await?;
+            let registry = connectors::Registry::open(&path).await?;
+            let rows =
+                connectors::statuses(&registry, &connectors::SecretStore::for_db(&path)).await?;
+            if json {
+                println!("{}", serde_json::json!({ "sources": rows }));
+            } else if rows.is_empty() {
+                println!("No sources. Add one with `sunward source add KIND NAME --url URL`.");
+            } else {
+                for r in rows {
+                    let state = r.health["state"].as_str().unwrap_or("unknown");
+                    let err = r.health["last_error"]
+                        .as_str()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{:<20} {:<9} {:<12} every {:>6.0}s  {}{}{}",
+                        r.name,
+                        r.kind.as_str(),
+                        state,
+                        r.interval_ms as f64 / 1000.0,
+                        r.url,
+                        err,
+                        r.cursor
+                            .map(|c| format!("  cursor {c}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SourceCmd::Remove { db, name } => {
+            let path = db.path();
+            Store::open_sqlite(&path).await?;
+            if connectors::remove_source(&path, &name).await? {
+                println!(
+                    "removed source `{name}`, its cursor and secrets; its stored mentions stay"
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("error: no source named `{name}`; see `sunward source list`");
+                Ok(ExitCode::from(EXIT_UNUSABLE))
+            }
+        }
     }
 }
 
