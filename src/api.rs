@@ -230,7 +230,10 @@ impl App {
         // day chart fills within seconds.
         tokio::spawn(async move {
             let backfill = generator.range(from, now);
-            tracing::info!(mentions = backfill.len(), "demo: backfilling up to 24 hours");
+            tracing::info!(
+                mentions = backfill.len(),
+                "demo: backfilling up to 24 hours"
+            );
             if let Err(e) = ingestor.ingest_mentions("demo", backfill).await {
                 tracing::warn!(error = %e, "demo: could not store the backfill");
             }
@@ -296,7 +299,9 @@ impl App {
             }
             "wall_profile" => to_json(&self.inner.profile),
             "sources" => {
-                parse_args(args)?;
+                if !(args.is_null() || args.as_object().is_some_and(|o| o.is_empty())) {
+                    return Err(ApiError::BadArgs("sources takes no arguments".into()));
+                }
                 let sources = self
                     .inner
                     .connectors

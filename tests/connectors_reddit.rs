@@ -130,7 +130,7 @@ async fn start_app(db: &Path) -> App {
         demo: false,
         config: None,
         clock: None,
-        wall_profile: None,
+        ..Default::default()
     })
     .await
     .expect("app")

@@ -171,7 +171,7 @@ async fn start_app(db: &Path) -> App {
         demo: false,
         config: None,
         clock: None,
-        wall_profile: None,
+        ..Default::default()
     })
     .await
     .expect("app")
@@ -388,4 +388,123 @@ async fn rss_polls_conditionally_fails_clearly_and_resumes_exactly_once() {
     assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), expected);
     assert_eq!(ids.len(), expected.len());
     server2.abort();
+}
+
+/// Bad servers, side by side with a good one: each bad source reports a clear health, the good
+/// one keeps working, nothing is stored from garbage, and a 10,000-item feed is stored whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_servers_fail_clearly_and_never_take_down_the_others() {
+    use axum::response::Redirect;
+
+    let big_feed = {
+        let mut s =
+            String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
+        for i in 0..10_000 {
+            s.push_str(&format!(
+                "<item><guid>big-{i}</guid><title>item {i}</title><pubDate>Sat, 01 Mar 2025 10:00:00 GMT</pubDate></item>"
+            ));
+        }
+        s.push_str("</channel></rss>");
+        s
+    };
+    let router = Router::new()
+        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+        .route(
+            "/garbage",
+            get(|| async { (StatusCode::OK, "\u{1}\u{2}not xml at all {{{") }),
+        )
+        .route(
+            "/half",
+            get(|| async {
+                (
+                    StatusCode::OK,
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><guid>x",
+                )
+            }),
+        )
+        .route(
+            "/huge",
+            get(|| async {
+                // 40 MiB of valid-looking bytes, streamed: refused past 32 MiB without buffering.
+                let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+                let s = futures::stream::iter(
+                    (0..40).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+                );
+                axum::body::Body::from_stream(s)
+            }),
+        )
+        .route(
+            "/storm",
+            get(|| async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "120")],
+                    "",
+                )
+            }),
+        )
+        .route(
+            "/big",
+            get(move || {
+                let b = big_feed.clone();
+                async move { ([(header::CONTENT_TYPE, "application/rss+xml")], b) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bad.db");
+    sunward::store::Store::open_sqlite(&db).await.unwrap();
+    let cases = [
+        ("loop", "redirect"),
+        ("garbage", "not an RSS/Atom feed"),
+        ("half", "not an RSS/Atom feed"),
+        ("huge", "over 32 MiB"),
+        ("storm", "429"),
+        ("big", ""),
+    ];
+    for (name, _) in cases {
+        connectors::add_source(
+            &db,
+            NewSource {
+                kind: Kind::Rss,
+                name: name.into(),
+                url: Some(format!("http://{addr}/{name}")),
+                interval_ms: Some(200),
+                token_env: None,
+                secret_env: None,
+            },
+            SourceSecrets::default(),
+            0,
+        )
+        .await
+        .unwrap();
+    }
+    let app = start_app(&db).await;
+    for (name, expect) in cases {
+        wait_for(&format!("{name}: {expect}"), || async {
+            let h = health(&app, name).await;
+            if expect.is_empty() {
+                h["health"]["state"] == "connected"
+            } else {
+                h["health"]["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains(expect))
+            }
+        })
+        .await;
+    }
+    let storm = health(&app, "storm").await;
+    let until = storm["health"]["until"].as_i64().unwrap_or(0);
+    assert!(
+        until - chrono::Utc::now().timestamp_millis() > 100_000,
+        "Retry-After: 120 honoured: {storm}"
+    );
+    // Only the big feed stored anything: all of it.
+    assert_eq!(app.store().mention_count().await.unwrap(), 10_000);
+    assert!(stored_ids(&app).await.iter().all(|i| i.starts_with("big-")));
 }

@@ -51,7 +51,7 @@ async fn server() -> Server {
         demo: false,
         config: None,
         clock: None,
-        wall_profile: None,
+        ..Default::default()
     })
     .await
     .expect("app");
@@ -251,7 +251,7 @@ async fn a_replay_is_refused_after_a_restart_too() {
             demo: false,
             config: None,
             clock: None,
-            wall_profile: None,
+            ..Default::default()
         })
         .await
         .expect("app");

@@ -208,7 +208,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 wall_profile,
             })
             .await?;
-            eprintln!("Sunward listening on http://{listen}/ (walls: http://{listen}/#/wall/0)");
+            eprintln!(
+                "Sunward listening on http://{listen}/ — operator: http://{listen}/?token=TOKEN#/operator, walls: http://{listen}/?token=TOKEN#/wall/0"
+            );
             sunward::http::serve(app, listen, &token).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -344,12 +346,21 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
                         .as_str()
                         .map(|e| format!(" ({e})"))
                         .unwrap_or_default();
+                    let every = match r.kind {
+                        connectors::Kind::Webhook => "pushed".to_string(),
+                        connectors::Kind::X
+                        | connectors::Kind::Mastodon
+                        | connectors::Kind::Jetstream => {
+                            format!("stall {}s", r.interval_ms as f64 / 1000.0)
+                        }
+                        _ => format!("every {}s", r.interval_ms as f64 / 1000.0),
+                    };
                     println!(
-                        "{:<20} {:<9} {:<12} every {:>6.0}s  {}{}{}",
+                        "{:<20} {:<9} {:<12} {:<12} {}{}{}",
                         r.name,
                         r.kind.as_str(),
                         state,
-                        r.interval_ms as f64 / 1000.0,
+                        every,
                         r.url,
                         err,
                         r.cursor

@@ -631,3 +631,41 @@ async fn supervise(shared: Arc<Shared>, src: SourceConfig, secrets: Arc<SourceSe
         tokio::time::sleep(wait).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(2);
+        let cap = Duration::from_secs(60);
+        for attempt in 1..=30u32 {
+            let full = base.saturating_mul(1u32 << (attempt - 1).min(20)).min(cap);
+            for _ in 0..20 {
+                let d = backoff(base, attempt, cap);
+                assert!(
+                    d >= full / 2 && d <= full,
+                    "attempt {attempt}: {d:?} vs {full:?}"
+                );
+            }
+        }
+        // Jitter: not every draw is the same.
+        let draws: std::collections::BTreeSet<u128> =
+            (0..50).map(|_| backoff(base, 4, cap).as_millis()).collect();
+        assert!(draws.len() > 5);
+    }
+
+    #[test]
+    fn health_serializes_with_a_state_tag() {
+        let h = Health::BackingOff {
+            until: 5,
+            attempt: 2,
+            last_error: "HTTP 503".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            json!({"state": "backing_off", "until": 5, "attempt": 2, "last_error": "HTTP 503"})
+        );
+    }
+}
