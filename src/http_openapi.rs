@@ -55,10 +55,19 @@ pub fn document() -> Value {
                 {"name": "tz_offset_minutes", "in": "query", "schema": {"type": "integer"}}
             ], "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
             "/api/v1/rpc/{command}": {"post": {
-                "summary": "Any command of the one API with JSON arguments: health, volume, sentiment, stream, chart, rejects, wall_profile",
+                "summary": "Any command of the one API with JSON arguments: health, volume, sentiment, stream, chart, rejects, wall_profile, sources",
                 "parameters": [{"name": "command", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": ok_json("the command's result", json!({"type": "object"}))
+            }},
+            "/api/v1/sources": {"get": {"summary": "Live listening sources with their health (idle, connected, lagging, backing_off, failing, disabled) and cursor; secrets are never returned", "responses": ok_json("sources", json!({"type": "object"}))}},
+            "/api/v1/sources/{name}/events": {"post": {
+                "summary": "Webhook source: other listening tools push Sunward NDJSON here",
+                "description": "Authenticated by HMAC-SHA256, not by the bearer token: `X-Sunward-Timestamp: <unix seconds>` and `X-Sunward-Signature: sha256=<hex HMAC of \"timestamp.body\" with the source's secret>`. Unsigned, wrongly signed, stale (> 5 min) and replayed requests get 401 and change nothing. See docs/sources.md.",
+                "security": [],
+                "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                "responses": {"200": {"description": "ingest report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestReport"}}}}, "401": {"description": "bad or missing signature"}, "404": {"description": "no webhook source of that name"}}
             }},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         },

@@ -125,7 +125,7 @@ fn bad_input_is_counted_with_reasons_and_the_rest_lands() {
     let out = sunward(
         &["ingest", "--json", "--format", "ndjson"],
         &db,
-        &[file.clone()],
+        std::slice::from_ref(&file),
     );
     assert!(
         out.status.success(),
@@ -202,7 +202,11 @@ fn unusable_input_exits_nonzero_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 
     let readme = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
-    let out = sunward(&["ingest", "--format", "yaml"], &db, &[readme.clone()]);
+    let out = sunward(
+        &["ingest", "--format", "yaml"],
+        &db,
+        std::slice::from_ref(&readme),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("valid formats"));
 

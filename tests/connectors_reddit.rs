@@ -28,7 +28,7 @@ const LATER: usize = 40;
 #[derive(Clone)]
 struct Subs {
     /// Full listings, newest first.
-    lists: Arc<HashMap<String, Vec<Value>>>,
+    lists: Arc<Mutex<HashMap<String, Vec<Value>>>>,
     /// How many of the newest entries are not posted yet.
     hidden: Arc<Mutex<usize>>,
     requests: Arc<Mutex<Vec<String>>>,
@@ -68,7 +68,13 @@ async fn listing(
         .unwrap()
         .push(format!("{sub}?{:?}", q.get("before").or(q.get("after"))));
     let hidden = *s.hidden.lock().unwrap();
-    let full = s.lists.get(&sub).cloned().unwrap_or_default();
+    let full = s
+        .lists
+        .lock()
+        .unwrap()
+        .get(&sub)
+        .cloned()
+        .unwrap_or_default();
     let list = &full[hidden.min(full.len())..];
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(25);
     let pos = |name: &str| list.iter().position(|c| c["data"]["name"] == name);
@@ -202,7 +208,7 @@ async fn reddit_pages_back_and_forward_and_resumes_exactly_once() {
         lists.insert(format!("sub{i}"), children);
     }
     let subs = Subs {
-        lists: Arc::new(lists),
+        lists: Arc::new(Mutex::new(lists)),
         hidden: Arc::new(Mutex::new(LATER)),
         requests: Arc::new(Mutex::new(Vec::new())),
         budget: Arc::new(Mutex::new(None)),
@@ -298,17 +304,39 @@ async fn reddit_pages_back_and_forward_and_resumes_exactly_once() {
         subs.requests.lock().unwrap().len() >= 2 * files.len()
     })
     .await;
-    assert!(
-        subs.requests
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|r| r.contains("Some(\"t")),
-        "a restarted source must resume with before=cursor: {:?}",
-        subs.requests.lock().unwrap()
-    );
+    {
+        // Each source's first request resumes with before=cursor; a request without one only
+        // follows an empty answer (the check that the cursor's entry still exists).
+        let reqs = subs.requests.lock().unwrap();
+        for i in 0..files.len() {
+            let sub = format!("sub{i}?");
+            let first = reqs.iter().find(|r| r.starts_with(&sub)).expect("polled");
+            assert!(
+                first.contains("Some(\"t"),
+                "a restarted source must resume with before=cursor: {reqs:?}"
+            );
+        }
+    }
     let ids = stored(&app).await;
     assert_eq!(ids.len(), expected.len());
     assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // The cursor's entry is deleted on Reddit and a new post arrives: the source notices that
+    // `before=` can no longer answer, reads the newest page and goes on.
+    {
+        let mut lists = subs.lists.lock().unwrap();
+        let list = lists.get_mut("sub0").unwrap();
+        list.remove(0);
+        let mut fresh = list[3].clone();
+        fresh["data"]["name"] = json!("t3_zzfresh");
+        fresh["data"]["id"] = json!("zzfresh");
+        fresh["data"]["permalink"] = json!("/r/test/comments/zzfresh/x/");
+        list.insert(0, fresh);
+    }
+    wait_for("the new post after the cursor vanished", || async {
+        stored(&app).await.iter().any(|i| i == "t3_zzfresh")
+    })
+    .await;
+    assert_eq!(stored(&app).await.len(), expected.len() + 1);
     server2.abort();
 }

@@ -558,12 +558,23 @@ fn panic_message(e: tokio::task::JoinError) -> String {
 /// Runs one source forever. Each poll is its own task: a panic in it is caught here and
 /// becomes a failure of this source only.
 async fn supervise(shared: Arc<Shared>, src: SourceConfig, secrets: Arc<SourceSecrets>) {
+    let poll = move |s: Arc<Shared>, src: SourceConfig| {
+        let sec = secrets.clone();
+        async move { poll_once(&s, &src, &sec).await }
+    };
+    supervise_with(shared, src, poll).await
+}
+
+async fn supervise_with<F, Fut>(shared: Arc<Shared>, src: SourceConfig, poll: F)
+where
+    F: Fn(Arc<Shared>, SourceConfig) -> Fut,
+    Fut: std::future::Future<Output = Result<PollOk, PollError>> + Send + 'static,
+{
     let interval = Duration::from_millis(src.interval_ms.max(100) as u64);
     let base = interval.min(Duration::from_secs(2));
     let mut attempt: u32 = 0;
     loop {
-        let (s2, src2, sec2) = (shared.clone(), src.clone(), secrets.clone());
-        let res = match tokio::spawn(async move { poll_once(&s2, &src2, &sec2).await }).await {
+        let res = match tokio::spawn(poll(shared.clone(), src.clone())).await {
             Ok(r) => r,
             Err(j) => Err(PollError::new(format!(
                 "the connector crashed: {}",
@@ -654,6 +665,67 @@ mod tests {
         let draws: std::collections::BTreeSet<u128> =
             (0..50).map(|_| backoff(base, 4, cap).as_millis()).collect();
         assert!(draws.len() > 5);
+    }
+
+    /// A source whose poll panics every time is retried and reported; its neighbour runs on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_source_never_takes_down_another() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("p.db");
+        let store = crate::store::Store::open_sqlite(&db).await.unwrap();
+        let enricher = Arc::new(crate::enrich::Enricher::new(
+            crate::config::Config::load(None).unwrap().query_set(),
+        ));
+        let shared = Arc::new(Shared {
+            client: reqwest::Client::new(),
+            ingestor: Ingestor::new(store, enricher, None, crate::clock::Clock::System),
+            registry: Registry::open(&db).await.unwrap(),
+            live: Mutex::new(HashMap::new()),
+        });
+        let src = |name: &str| SourceConfig {
+            name: name.into(),
+            kind: Kind::Rss,
+            url: "http://127.0.0.1:9/".into(),
+            interval_ms: 100,
+            options: Value::Null,
+            enabled: true,
+            created_at: 0,
+        };
+        let (bad_polls, good_polls) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+        let b = bad_polls.clone();
+        let bad = tokio::spawn(supervise_with(shared.clone(), src("bad"), move |_, _| {
+            b.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if true {
+                    panic!("boom");
+                }
+                Ok(PollOk::default())
+            }
+        }));
+        let g = good_polls.clone();
+        let good = tokio::spawn(supervise_with(shared.clone(), src("good"), move |_, _| {
+            g.fetch_add(1, Ordering::SeqCst);
+            async { Ok(PollOk::default()) }
+        }));
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let live = shared.live.lock().unwrap().clone();
+        assert!(
+            bad_polls.load(Ordering::SeqCst) >= 2,
+            "the crashed source is retried"
+        );
+        assert!(good_polls.load(Ordering::SeqCst) >= 4);
+        match &live["bad"].health {
+            Health::BackingOff { last_error, .. } | Health::Failing { last_error, .. } => {
+                assert!(last_error.contains("crashed: boom"), "{last_error}")
+            }
+            h => panic!("unexpected health {h:?}"),
+        }
+        assert!(matches!(live["good"].health, Health::Connected { .. }));
+        assert!(!bad.is_finished() && !good.is_finished());
+        bad.abort();
+        good.abort();
     }
 
     #[test]

@@ -110,7 +110,20 @@ pub(super) async fn poll(
         Some(newest) => {
             let page = fetch_page(shared, &base, token, Some(("before", newest))).await?;
             let more = page.names.len() >= limit;
-            (vec![page], more)
+            if page.names.is_empty() {
+                // Nothing newer, or the cursor's entry was deleted (then Reddit answers nothing
+                // to `before=` forever). The newest page tells which: if it no longer holds the
+                // cursor, read it and move the cursor there (identity stores repeats once).
+                let head = fetch_page(shared, &base, token, None).await?;
+                if !head.names.is_empty() && !head.names.iter().any(|n| n == newest) {
+                    tracing::info!(source = name, cursor = %newest, "reddit: the cursor's entry is gone; resuming from the newest page");
+                    (vec![head], false)
+                } else {
+                    (vec![page], false)
+                }
+            } else {
+                (vec![page], more)
+            }
         }
         // First poll: the newest page, then back through history.
         None => {
