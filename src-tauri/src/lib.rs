@@ -411,6 +411,15 @@ mod option_tests {
             )
             .await
             .unwrap();
+            // The backfill runs in the background: wait for its first stored batch.
+            let started = std::time::Instant::now();
+            while core.store().mention_count().await.unwrap() == 0 {
+                assert!(
+                    started.elapsed().as_secs() < 30,
+                    "the demo stored nothing in 30 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
             drop(core);
             assert!(
                 !core_options(&auto).await.unwrap().demo,
