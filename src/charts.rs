@@ -13,6 +13,8 @@ const GRID: RGBColor = RGBColor(40, 50, 72);
 pub const NEG: RGBColor = RGBColor(255, 93, 93);
 pub const NEU: RGBColor = RGBColor(138, 148, 166);
 pub const POS: RGBColor = RGBColor(61, 220, 151);
+/// Indexed by [`Counts::stacked`]'s label index.
+const LABEL_COLORS: [RGBColor; 3] = [NEG, NEU, POS];
 const LINE: RGBColor = RGBColor(76, 201, 240);
 
 #[derive(Debug, thiserror::Error)]
@@ -84,23 +86,12 @@ pub fn volume_svg(
             .map_err(err)?;
         for (i, m) in series.iter().enumerate() {
             let x = i as i64;
-            let c = m.counts;
-            let layers = [
-                (0, c.negative, NEG),
-                (c.negative, c.negative + c.neutral, NEU),
-                (c.negative + c.neutral, c.total, POS),
-            ];
             chart
-                .draw_series(
-                    layers
-                        .iter()
-                        .filter(|(a, b, _)| b > a)
-                        .map(|(a, b, color)| {
-                            let mut r = Rectangle::new([(x, *a), (x + 1, *b)], color.filled());
-                            r.set_margin(0, 0, 1, 1);
-                            r
-                        }),
-                )
+                .draw_series(m.counts.stacked().map(|(a, b, l)| {
+                    let mut r = Rectangle::new([(x, a), (x + 1, b)], LABEL_COLORS[l].filled());
+                    r.set_margin(0, 0, 1, 1);
+                    r
+                }))
                 .map_err(err)?;
         }
         root.present().map_err(err)?;
@@ -204,22 +195,12 @@ pub fn bars_svg(rows: &[(String, Counts)], width: u32, height: u32) -> Result<St
             .map_err(err)?;
         for (i, (_, c)) in rows.iter().enumerate() {
             let y = n - 1 - i as i64;
-            let layers = [
-                (0, c.negative, NEG),
-                (c.negative, c.negative + c.neutral, NEU),
-                (c.negative + c.neutral, c.total, POS),
-            ];
             chart
-                .draw_series(
-                    layers
-                        .iter()
-                        .filter(|(a, b, _)| b > a)
-                        .map(|(a, b, color)| {
-                            let mut r = Rectangle::new([(*a, y), (*b, y + 1)], color.filled());
-                            r.set_margin(6, 6, 0, 0);
-                            r
-                        }),
-                )
+                .draw_series(c.stacked().map(|(a, b, l)| {
+                    let mut r = Rectangle::new([(a, y), (b, y + 1)], LABEL_COLORS[l].filled());
+                    r.set_margin(6, 6, 0, 0);
+                    r
+                }))
                 .map_err(err)?;
         }
         root.present().map_err(err)?;

@@ -56,16 +56,6 @@ pub fn window(now_ms: i64, minutes: i64) -> (i64, i64) {
     (to - minutes * 60_000, to)
 }
 
-pub fn sum(series: &[MinuteCounts]) -> Counts {
-    series.iter().fold(Counts::default(), |mut a, m| {
-        a.total += m.counts.total;
-        a.negative += m.counts.negative;
-        a.neutral += m.counts.neutral;
-        a.positive += m.counts.positive;
-        a
-    })
-}
-
 pub fn net(c: &Counts) -> f64 {
     if c.total <= 0 {
         0.0
@@ -90,7 +80,7 @@ pub async fn volume(
     Ok(VolumeView {
         from,
         to,
-        total: sum(&series),
+        total: Counts::sum(&series),
         by_channel: named(store.totals_by(GroupBy::Channel, from, to, f).await?),
         by_topic: named(store.totals_by(GroupBy::Topic, from, to, f).await?),
         series,
@@ -110,7 +100,7 @@ pub async fn sentiment(
 ) -> Result<SentimentView, StoreError> {
     let (from, to) = window(now_ms, minutes);
     let series = store.minutes(from, to, f).await?;
-    let total = sum(&series);
+    let total = Counts::sum(&series);
     let share = |n: i64| {
         if total.total > 0 {
             n as f64 / total.total as f64

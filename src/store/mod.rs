@@ -75,6 +75,27 @@ pub struct Counts {
     pub positive: i64,
 }
 
+impl Counts {
+    /// The counts of several minutes added up.
+    pub fn sum(minutes: &[MinuteCounts]) -> Counts {
+        minutes.iter().fold(Counts::default(), |a, m| Counts {
+            total: a.total + m.counts.total,
+            negative: a.negative + m.counts.negative,
+            neutral: a.neutral + m.counts.neutral,
+            positive: a.positive + m.counts.positive,
+        })
+    }
+
+    /// Stacked spans `(from, to, label colour index)`: negative at the bottom because it matters
+    /// most, then neutral, then positive; empty spans left out.
+    pub fn stacked(&self) -> impl Iterator<Item = (i64, i64, usize)> {
+        let (n, u) = (self.negative, self.neutral);
+        [(0, n, 0), (n, n + u, 1), (n + u, self.total, 2)]
+            .into_iter()
+            .filter(|(a, b, _)| b > a)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MinuteCounts {
     pub t: i64,
@@ -216,18 +237,9 @@ pub fn minute_of(ms: i64) -> i64 {
 pub fn bucketize_counts(series: &[MinuteCounts], bucket: usize) -> Vec<MinuteCounts> {
     series
         .chunks(bucket.max(1))
-        .map(|c| {
-            let mut sum = Counts::default();
-            for m in c {
-                sum.total += m.counts.total;
-                sum.negative += m.counts.negative;
-                sum.neutral += m.counts.neutral;
-                sum.positive += m.counts.positive;
-            }
-            MinuteCounts {
-                t: c[0].t,
-                counts: sum,
-            }
+        .map(|c| MinuteCounts {
+            t: c[0].t,
+            counts: Counts::sum(c),
         })
         .collect()
 }
