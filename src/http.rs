@@ -14,13 +14,14 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use futures::{Stream, StreamExt};
 use serde_json::{json, Map, Value};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::api::{ApiError, App};
+use crate::auth::{token_matches, Principal};
 use crate::events::Event;
 
 /// Largest accepted request body (an NDJSON batch of mentions).
@@ -37,6 +38,9 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::UnknownCommand(_) => StatusCode::NOT_FOUND,
             ApiError::BadArgs(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -46,13 +50,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Constant-time comparison: the token must not leak through response timing.
-fn token_matches(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Who holds `token`: the serve token is the admin's, others were issued with `sunward token add`.
+async fn principal_of(ctx: &Ctx, token: &str) -> Option<Principal> {
+    if token_matches(token, &ctx.token) {
+        return Some(Principal::admin());
+    }
+    match ctx.app.store().token_principal(token).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up an API token");
+            None
+        }
+    }
 }
 
-async fn require_token(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+async fn require_token(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
     let header_token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -64,9 +76,17 @@ async fn require_token(State(ctx): State<Ctx>, req: Request, next: Next) -> Resp
         .then(|| req.uri().query())
         .flatten()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")));
-    match header_token.or(query_token) {
-        Some(t) if token_matches(t, &ctx.token) => next.run(req).await,
-        given => {
+    let given = header_token.or(query_token).map(str::to_string);
+    let principal = match &given {
+        Some(t) => principal_of(&ctx, t).await,
+        None => None,
+    };
+    match principal {
+        Some(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        None => {
             let what = if given.is_some() {
                 "wrong token"
             } else {
@@ -97,44 +117,61 @@ fn query_args(q: Vec<(String, String)>) -> Value {
     Value::Object(m)
 }
 
-async fn view(ctx: &Ctx, command: &str, q: Vec<(String, String)>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(ctx.app.dispatch(command, query_args(q)).await?))
+async fn view(
+    ctx: &Ctx,
+    who: &Principal,
+    command: &str,
+    q: Vec<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        ctx.app.dispatch_as(who, command, query_args(q)).await?,
+    ))
 }
 
-async fn health(State(ctx): State<Ctx>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(ctx.app.dispatch("health", Value::Null).await?))
+async fn health(
+    State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        ctx.app.dispatch_as(&who, "health", Value::Null).await?,
+    ))
 }
 
 async fn volume(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    view(&ctx, "volume", q).await
+    view(&ctx, &who, "volume", q).await
 }
 
 async fn sentiment(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    view(&ctx, "sentiment", q).await
+    view(&ctx, &who, "sentiment", q).await
 }
 
 async fn stream(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    view(&ctx, "stream", q).await
+    view(&ctx, &who, "stream", q).await
 }
 
 async fn rejects(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    view(&ctx, "rejects", q).await
+    view(&ctx, &who, "rejects", q).await
 }
 
 async fn chart_svg(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -143,7 +180,7 @@ async fn chart_svg(
     if let Some(m) = args.as_object_mut() {
         m.insert("name".into(), Value::String(name));
     }
-    let out = ctx.app.dispatch("chart", args).await?;
+    let out = ctx.app.dispatch_as(&who, "chart", args).await?;
     let svg = out
         .get("svg")
         .and_then(Value::as_str)
@@ -154,6 +191,7 @@ async fn chart_svg(
 
 async fn rpc(
     State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
     Path(command): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -164,10 +202,20 @@ async fn rpc(
             ApiError::BadArgs(format!("the body must be a JSON object of arguments: {e}"))
         })?
     };
-    Ok(Json(ctx.app.dispatch(&command, args).await?))
+    Ok(Json(ctx.app.dispatch_as(&who, &command, args).await?))
 }
 
-async fn post_mentions(State(ctx): State<Ctx>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn post_mentions(
+    State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    if !crate::auth::allowed(who.role, "ingest") {
+        return Err(ApiError::Forbidden(format!(
+            "posting mentions needs the admin role; `{}` is {}",
+            who.name, who.role
+        )));
+    }
     let r = ctx.app.ingest_ndjson(body.to_vec()).await?;
     Ok(Json(json!({
         "read": r.read,
@@ -204,8 +252,13 @@ async fn events(State(ctx): State<Ctx>) -> Sse<impl Stream<Item = Result<SseEven
     Sse::new(hello.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 }
 
-async fn sources(State(ctx): State<Ctx>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(ctx.app.dispatch("sources", Value::Null).await?))
+async fn sources(
+    State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        ctx.app.dispatch_as(&who, "sources", Value::Null).await?,
+    ))
 }
 
 /// Largest webhook body (src/connectors).

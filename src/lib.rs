@@ -2,8 +2,10 @@
 //! Knows nothing of Tauri; the desktop shell (`src-tauri/`) calls [`api::App`].
 
 pub mod api;
+pub mod auth;
 pub mod bench;
 pub mod charts;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connectors;

@@ -12,6 +12,7 @@ const TOKEN: &str = "test-token";
 
 struct Server {
     base: String,
+    app: App,
     _dir: tempfile::TempDir,
     client: reqwest::Client,
 }
@@ -31,12 +32,13 @@ async fn server() -> Server {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = sunward::http::router(app, TOKEN);
+    let router = sunward::http::router(app.clone(), TOKEN);
     tokio::spawn(async move {
         axum::serve(listener, router).await.expect("serve");
     });
     Server {
         base: format!("http://{addr}/api/v1"),
+        app,
         _dir: dir,
         client: reqwest::Client::new(),
     }
@@ -283,4 +285,74 @@ async fn charts_are_svg_and_openapi_lists_every_route() {
             assert_eq!(status, 200, "{path}");
         }
     }
+}
+
+#[tokio::test]
+async fn issued_tokens_carry_their_role_and_a_wall_token_reads_views_only() {
+    use sunward::auth::Role;
+    let s = server().await;
+    let store = s.app.store();
+    store
+        .token_add("lobby-wall", Role::Wall, "wall-secret", now())
+        .await
+        .expect("add");
+    store
+        .token_add("ana", Role::Agent, "agent-secret", now())
+        .await
+        .expect("add");
+    let call = |path: &str, token: &str, post: bool| {
+        let url = format!("{}{path}", s.base);
+        let req = if post {
+            s.client.post(url).body("{}")
+        } else {
+            s.client.get(url)
+        };
+        req.bearer_auth(token.to_string()).send()
+    };
+    for path in [
+        "/volume",
+        "/sentiment",
+        "/stream",
+        "/health",
+        "/charts/volume.svg",
+    ] {
+        let r = call(path, "wall-secret", false).await.expect("get");
+        assert_eq!(r.status().as_u16(), 200, "wall token on {path}");
+    }
+    for (path, post) in [
+        ("/rejects", false),
+        ("/sources", false),
+        ("/rpc/rejects", true),
+    ] {
+        let r = call(path, "wall-secret", post).await.expect("call");
+        assert_eq!(r.status().as_u16(), 403, "wall token on {path}");
+        let v: Value = r.json().await.expect("json");
+        assert!(
+            v["error"].as_str().unwrap_or("").contains("wall role"),
+            "{v}"
+        );
+    }
+    let r = call("/rpc/whoami", "agent-secret", true)
+        .await
+        .expect("post");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["name"], "ana");
+    assert_eq!(v["role"], "agent");
+    let r = call("/rejects", "agent-secret", false).await.expect("get");
+    assert_eq!(r.status().as_u16(), 200);
+    let r = s
+        .client
+        .post(format!("{}/mentions", s.base))
+        .bearer_auth("agent-secret")
+        .body("")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 403, "agents cannot inject mentions");
+    store
+        .token_revoke("lobby-wall", now())
+        .await
+        .expect("revoke");
+    let r = call("/volume", "wall-secret", false).await.expect("get");
+    assert_eq!(r.status().as_u16(), 401, "a revoked token is refused");
 }

@@ -103,6 +103,11 @@ enum Command {
         #[command(subcommand)]
         what: SourceCmd,
     },
+    /// API tokens per person or wall PC, with a role
+    Token {
+        #[command(subcommand)]
+        what: sunward::cli::tokens::TokenCmd,
+    },
     /// Measure the speed targets: ingest, sentiment, SSE latency
     Bench {
         #[command(subcommand)]
@@ -253,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Source { what } => source(what).await,
         Command::Bench { what } => bench::run(what).await,
+        Command::Token { what } => sunward::cli::tokens::run(what).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! same [`Store`] type for multi-site centers.
 
 mod sqlite;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 
 use crate::model::{Enrichment, Mention, StoredMention};
 pub use sqlite::SqliteStore;
+pub use tokens::TokenRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -59,6 +59,16 @@ fn bump(c: &mut Counts, label: Label, by: i64) {
 type RollupKey = (i64, String, String);
 
 impl SqliteStore {
+    /// The read pool, for area modules' queries (src/store/<area>.rs).
+    pub(crate) fn read_pool(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    /// The one writer connection; hold it only for one short transaction.
+    pub(crate) async fn writer(&self) -> tokio::sync::MutexGuard<'_, SqliteConnection> {
+        self.writer.lock().await
+    }
+
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),

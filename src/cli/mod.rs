@@ -1,0 +1,36 @@
+//! Subcommands of the `sunward` binary that belong to one area each. Every area module exposes
+//! a clap `Subcommand` enum and `async fn run(cmd) -> anyhow::Result<ExitCode>`; the binary
+//! (src/bin/sunward.rs) adds one variant and one match arm per area. Every command with output
+//! takes `--json`; exit code 0 = done, 2 = unusable input (with a message that says what to do).
+
+pub mod tokens;
+
+use std::path::PathBuf;
+
+use crate::config::default_db_path;
+
+/// Exit code for input the command cannot use (the message says why and what to pass).
+pub const EXIT_UNUSABLE: u8 = 2;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct DbArg {
+    /// SQLite database file [default: $SUNWARD_DB or the user's data directory]
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArg {
+    pub fn path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(default_db_path)
+    }
+
+    pub async fn open(&self) -> anyhow::Result<crate::store::Store> {
+        Ok(crate::store::Store::open_sqlite(&self.path()).await?)
+    }
+}
+
+/// Prints `v` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
