@@ -18,6 +18,30 @@ pub enum Event {
     },
     /// The subscriber missed events and must re-read its state.
     Resync {},
+    /// An alert was opened, grew, or changed state (src/alerts, issue 6). Walls take over for
+    /// alerts at or above their profile's takeover severity while `state` is `open` or
+    /// `escalated`, and resume rotation when it becomes `acknowledged` or `resolved`.
+    Alert(AlertNotice),
+}
+
+/// What walls and panels need to know about an alert change, without a database read.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct AlertNotice {
+    pub id: i64,
+    /// volume_spike, negative_shift, influencer, crisis_terms, ...
+    pub kind: String,
+    /// watch, warning or crisis.
+    pub severity: String,
+    /// open, acknowledged, escalated or resolved.
+    pub state: String,
+    /// One line for a wall, e.g. "Volume spike on #outage: 412/h vs 60/h expected".
+    pub title: String,
+    pub topic: Option<String>,
+    pub channel: Option<String>,
+    /// Event time the alert fired (ms).
+    pub fired_at: i64,
+    /// Part of a drill: shown with a DRILL mark, never counted as real.
+    pub drill: bool,
 }
 
 impl Event {
@@ -26,6 +50,7 @@ impl Event {
             Event::Mentions { .. } => "mentions",
             Event::Heartbeat { .. } => "heartbeat",
             Event::Resync {} => "resync",
+            Event::Alert(_) => "alert",
         }
     }
 }
