@@ -68,7 +68,7 @@ pub struct AppOptions {
     pub config: Option<PathBuf>,
     /// A manual clock for tests and replays; `None` = the system clock.
     pub clock: Option<Clock>,
-    /// The wall profile the walls run; `None` = the built-in `assets/wall/default.toml`.
+    /// The wall profile the walls run; `None` = the built-in `assets/walls/default.toml`.
     pub wall_profile: Option<PathBuf>,
 }
 
@@ -79,9 +79,12 @@ struct Inner {
     clock: Clock,
     demo: bool,
     db_path: PathBuf,
-    profile: crate::wall::WallProfile,
+    /// Wall profiles, operator controls, takeovers, source freshness (src/wall).
+    walls: Arc<crate::wall::Walls>,
     /// Live listening sources (src/connectors), one supervised task each.
     connectors: Arc<crate::connectors::Connectors>,
+    /// Crisis detection and alerts (src/alerts, issue 6).
+    alerts: crate::alerts::Alerts,
 }
 
 /// The running core. Cheap to clone.
@@ -105,6 +108,10 @@ struct ViewArgs {
     height: Option<u32>,
     /// The viewer's UTC offset in minutes, for chart time labels.
     tz_offset_minutes: Option<i32>,
+    /// The wall screen asking (src/showcase masks data for showcase screens).
+    profile: Option<String>,
+    screen: Option<usize>,
+    showcase: Option<bool>,
 }
 
 impl ViewArgs {
@@ -139,17 +146,31 @@ fn parse_args(args: Value) -> Result<ViewArgs, ApiError> {
 impl App {
     pub async fn start(opts: AppOptions) -> anyhow::Result<App> {
         let config = Config::load(opts.config.as_deref())?;
-        let profile = match &opts.wall_profile {
-            Some(p) => crate::wall::WallProfile::load(p)?,
-            None => crate::wall::WallProfile::default(),
-        };
+        // A broken profile never stops the core: the walls show the safe default layout and
+        // say what to fix (src/wall/profile.rs).
+        let walls_registry = crate::wall::Registry::load(opts.wall_profile.as_deref());
         let db_path = opts.db.clone().unwrap_or_else(default_db_path);
         let store = Store::open_sqlite(&db_path).await?;
         let clock = opts.clock.clone().unwrap_or_default();
         let bus = Bus::default();
         let enricher = Arc::new(Enricher::new(config.query_set()));
+        enricher.set_model(store.model_load().await?); // learned sentiment model, if any
         let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
+        // Crisis detection on every stored batch, escalation every 5 s (src/alerts).
+        let alerts_cfg = crate::alerts::AlertsConfig::load(None)?;
+        let (feed, alerts) = crate::alerts::pipeline::start_for(&store, Some(bus.clone()), clock.clone(), alerts_cfg).await?;
+        alerts.spawn_escalation(Duration::from_secs(5));
+        let ingestor = ingestor.with_detect(feed);
+        let synced =
+            crate::connectors::config_sync::sync(&db_path, &config.sources, clock.now_ms()).await?;
+        for p in &synced.problems {
+            tracing::error!("config: {p}");
+        }
+        if !(synced.added.is_empty() && synced.updated.is_empty() && synced.disabled.is_empty()) {
+            tracing::info!(added = ?synced.added, updated = ?synced.updated, disabled = ?synced.disabled, "config sources synced");
+        }
         let connectors = crate::connectors::Connectors::start(&db_path, ingestor.clone()).await?;
+        let walls = crate::wall::Walls::start_with(walls_registry, &bus, store.clone(), clock.clone());
         let app = App {
             inner: Arc::new(Inner {
                 store,
@@ -158,15 +179,29 @@ impl App {
                 clock,
                 demo: opts.demo,
                 db_path,
-                profile,
+                walls,
                 connectors,
+                alerts,
             }),
         };
         app.spawn_heartbeat();
+        crate::care::spawn_ticker(app.store().clone(), app.clock().clone(), app.bus().clone());
         if opts.demo {
             app.spawn_demo().await?;
         }
         Ok(app)
+    }
+
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.inner.alerts
+    }
+
+    pub fn connectors(&self) -> &crate::connectors::Connectors {
+        &self.inner.connectors
+    }
+
+    pub fn walls(&self) -> &crate::wall::Walls {
+        &self.inner.walls
     }
 
     pub fn store(&self) -> &Store {
@@ -225,6 +260,7 @@ impl App {
 
     /// Backfills the last 24 hours (so the day chart is never empty), then generates in real time.
     async fn spawn_demo(&self) -> anyhow::Result<()> {
+        crate::care::demo::start(self.store().clone(), self.clock().clone(), self.bus().clone()).await;
         let now = self.inner.clock.now_ms();
         let last = self
             .inner
@@ -325,7 +361,11 @@ impl App {
                         "limit must be between 1 and 500, got {limit}"
                     )));
                 }
-                let mentions = store.latest(limit, &a.filter()).await?;
+                let sc = crate::showcase::settings_for(self, who, a.profile.as_deref(), a.screen, a.showcase);
+                let mentions = match &sc {
+                    Some(sc) => crate::showcase::stream(self, sc, limit, &a.filter()).await?,
+                    None => store.latest(limit, &a.filter()).await?,
+                };
                 Ok(json!({ "mentions": mentions }))
             }
             "chart" => {
@@ -337,7 +377,7 @@ impl App {
                 let (total, rejects) = store.rejects(a.limit.unwrap_or(100)).await?;
                 Ok(json!({ "total": total, "rejects": rejects }))
             }
-            "wall_profile" => to_json(&self.inner.profile),
+            "wall_profile" => to_json(&self.inner.walls.registry().primary.profile),
             "sources" => {
                 if !(args.is_null() || args.as_object().is_some_and(|o| o.is_empty())) {
                     return Err(ApiError::BadArgs("sources takes no arguments".into()));
@@ -353,6 +393,14 @@ impl App {
             // Areas dispatch their own `area.verb` commands; each returns None for commands
             // that are not its own. One line per area.
             other => {
+                if let Some(r) = crate::connectors::api::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
+                if let Some(r) = crate::enrich::correct::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) = crate::wall::api::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) = crate::showcase::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) = crate::alerts::api::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) = crate::care::api::dispatch(self, who, other, args.clone()).await { return r; }
                 let _ = (&args, who);
                 Err(ApiError::UnknownCommand(other.to_string()))
             }

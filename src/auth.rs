@@ -112,6 +112,20 @@ pub fn access_of(command: &str) -> Access {
         // Foundation: wall views.
         "health" | "volume" | "sentiment" | "stream" | "chart" | "wall_profile" => Access::WallRead,
         "rejects" | "sources" | "whoami" => Access::Read,
+        "sentiment.correct" => Access::Work,
+        "sentiment.model" => Access::Read,
+        // Walls (src/wall, src/showcase): operating the walls is a lead's job.
+        "wall.push" | "wall.freeze" | "wall.blackout" | "wall.release" | "wall.drill"
+        | "wall.ack" | "showcase.queue" | "showcase.approve" | "showcase.reject"
+        | "showcase.highlight" | "showcase.unhighlight" => Access::Lead,
+        "wall.check" => Access::Read,
+        // Care (src/care/api.rs): agents work cases, leads move them, reviewers approve.
+        "cases.pending" | "playbook.check" | "playbook.history" | "playbook.get" => Access::Read,
+        "cases.claim" | "cases.reply" | "cases.note" | "cases.tag" | "cases.wait"
+        | "cases.resolve" | "cases.close" | "agents.presence" => Access::Work,
+        "cases.assign" | "cases.tick" => Access::Lead,
+        "cases.approve" => Access::Approve,
+        "wall.alive" => Access::WallRead,
         _ => area_access(command).unwrap_or(Access::Admin),
     }
 }

@@ -35,6 +35,26 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1_000_000)]
         texts: usize,
     },
+    /// Sentiment texts per second with learning (predict, then learn every text), one core
+    SentimentLearn {
+        #[arg(long, default_value_t = 300_000)]
+        texts: usize,
+    },
+    /// Accuracy, macro-F1 and per-class recall on the labeled sets in ../shared/data: plain
+    /// VADER, the default engine, and the learning engine in a predict-then-learn stream
+    SentimentEval {
+        /// Folder with tweeteval_sentiment/, sentiment140/, tweet_sentiment_extraction/
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Rows the learner sees before its predictions are counted
+        #[arg(long, default_value_t = 2000)]
+        warmup: usize,
+        /// Also evaluate this NDJSON file of {"text","label"} lines (e.g. your own labels)
+        #[arg(long)]
+        extra: Vec<PathBuf>,
+    },
+    /// Crisis detection quality on real background with injected bursts, and its ingest overhead
+    Detect(crate::bench_detect::DetectArgs),
     /// Latency from `POST /api/v1/mentions` to the SSE event, over loopback
     Sse {
         #[arg(long, default_value_t = 300)]
@@ -46,7 +66,14 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCmd::Ingest { lines, file } => bench_ingest(lines, file).await,
         BenchCmd::Sentiment { texts } => bench_sentiment(texts),
+        BenchCmd::SentimentLearn { texts } => bench_sentiment_learn(texts),
+        BenchCmd::SentimentEval {
+            data,
+            warmup,
+            extra,
+        } => bench_sentiment_eval(&data, warmup, &extra),
         BenchCmd::Sse { count } => bench_sse(count).await,
+        BenchCmd::Detect(a) => crate::bench_detect::run(a).await,
     }
 }
 
@@ -190,6 +217,116 @@ fn bench_sentiment(texts: usize) -> anyhow::Result<ExitCode> {
                "texts_per_sec": (done as f64 / secs).round(), "threads": 1, "target_texts_per_sec": 200_000,
                "checksum": sink})
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_sentiment_learn(texts: usize) -> anyhow::Result<ExitCode> {
+    use crate::enrich::learn::Learner;
+    use crate::model::Label;
+    let data = bench_texts(texts.clamp(1000, 10_000_000).min(200_000));
+    let analyzer = Analyzer::new();
+    let mut learner = Learner::new();
+    // Gold labels: the engine's own label, flipped on every 3rd text so the model has work to do.
+    let labels: Vec<Label> = data
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let l = analyzer.analyze(t).label;
+            if i % 3 == 0 {
+                crate::enrich::learn::label_of((crate::enrich::learn::class(l) + 1) % 3)
+            } else {
+                l
+            }
+        })
+        .collect();
+    let mut sink = 0f32;
+    let t = Instant::now();
+    let mut done = 0;
+    while done < texts {
+        for (s, &l) in data.iter().zip(&labels) {
+            sink += learner.predict_learn(&analyzer, s, l).score;
+            done += 1;
+            if done == texts {
+                break;
+            }
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let mut done2 = 0;
+    while done2 < texts {
+        for s in &data {
+            sink += learner.predict(&analyzer, s).score;
+            done2 += 1;
+            if done2 == texts {
+                break;
+            }
+        }
+    }
+    let secs2 = t2.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({"bench": "sentiment-learn", "texts": done, "seconds": round(secs),
+               "predict_learn_texts_per_sec": (done as f64 / secs).round(),
+               "blended_predict_texts_per_sec": (done2 as f64 / secs2).round(),
+               "threads": 1, "target_texts_per_sec": 100_000, "checksum": sink})
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_sentiment_eval(data: &Path, warmup: usize, extra: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    use crate::enrich::eval;
+    if !data.is_dir() {
+        eprintln!(
+            "error: {} not found; pass --data DIR (the folder with tweeteval_sentiment/, sentiment140/, tweet_sentiment_extraction/)",
+            data.display()
+        );
+        return Ok(ExitCode::from(crate::cli::EXIT_UNUSABLE));
+    }
+    let vader = Analyzer::base_only();
+    let ours = Analyzer::new();
+    let mut sets: Vec<(String, Option<eval::Rows>)> = vec![
+        (
+            "tweet_sentiment_extraction".into(),
+            eval::tweet_sentiment_extraction(data),
+        ),
+        ("tweeteval test".into(), eval::tweeteval(data, "test")),
+        ("tweeteval val".into(), eval::tweeteval(data, "val")),
+        ("sentiment140 manual".into(), eval::sentiment140(data)),
+    ];
+    for p in extra {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+        sets.push((p.display().to_string(), Some(eval::ndjson_rows(&text))));
+    }
+    for (name, rows) in sets {
+        let Some(rows) = rows else {
+            println!("{}", json!({"set": name, "skipped": "file missing"}));
+            continue;
+        };
+        let t = Instant::now();
+        // Small sets: count the second half, so there is something to measure.
+        let counted_after = warmup.min(rows.len() / 2);
+        let results = [
+            ("vader", eval::evaluate(&vader, &rows)),
+            ("default", eval::evaluate(&ours, &rows)),
+            (
+                "learning (prequential)",
+                eval::prequential(&ours, &rows, counted_after),
+            ),
+        ];
+        for (engine, m) in results {
+            println!(
+                "{}",
+                json!({"set": name, "engine": engine, "n": m.n, "accuracy": round(m.accuracy),
+                       "macro_f1": round(m.macro_f1), "recall_negative": round(m.recall[0]),
+                       "recall_neutral": round(m.recall[1]), "recall_positive": round(m.recall[2]),
+                       "confusion": m.confusion,
+                       "counted_after": if engine.starts_with("learning") { counted_after } else { 0 }})
+            );
+        }
+        tracing::debug!(set = %name, secs = t.elapsed().as_secs_f64(), "evaluated");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,9 @@ const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
 pub struct Config {
     #[serde(default)]
     pub topics: Vec<TopicDef>,
+    /// Live sources declared in the file (docs/sources.md); synced into the registry at start.
+    #[serde(default)]
+    pub sources: Vec<crate::connectors::config_sync::SourceDef>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +37,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: Box<toml::de::Error>,
     },
+    #[error("{path}: {message}")]
+    Source { path: PathBuf, message: String },
     #[error("topic `{topic}` in {path} has a bad query: {source}")]
     Query {
         path: PathBuf,
@@ -71,6 +76,19 @@ impl Config {
                     source: Box::new(source),
                 }
             })?;
+        }
+        let mut names = std::collections::HashSet::new();
+        for src in &cfg.sources {
+            src.check().map_err(|message| ConfigError::Source {
+                path: origin.to_path_buf(),
+                message,
+            })?;
+            if !names.insert(src.name.as_str()) {
+                return Err(ConfigError::Source {
+                    path: origin.to_path_buf(),
+                    message: format!("two [[sources]] are named `{}`; names must be unique", src.name),
+                });
+            }
         }
         Ok(cfg)
     }

@@ -22,6 +22,12 @@ pub enum Event {
     /// alerts at or above their profile's takeover severity while `state` is `open` or
     /// `escalated`, and resume rotation when it becomes `acknowledged` or `resolved`.
     Alert(AlertNotice),
+    /// An operator pushed a view to, froze, blacked out or released wall screens (src/wall);
+    /// `profile`/`screen` absent = every profile / every screen.
+    WallControl(crate::wall::Control),
+    /// Care cases changed (src/care): `what` = triage, assign, reply, approve, tick, ...;
+    /// `ids` = the cases. Panels and the agent-load wall re-read.
+    Cases { what: String, ids: Vec<i64> },
 }
 
 /// What walls and panels need to know about an alert change, without a database read.
@@ -51,6 +57,8 @@ impl Event {
             Event::Heartbeat { .. } => "heartbeat",
             Event::Resync {} => "resync",
             Event::Alert(_) => "alert",
+            Event::WallControl(_) => "wall_control",
+            Event::Cases { .. } => "cases",
         }
     }
 }

@@ -238,12 +238,22 @@ fn sse_event(e: &Event) -> SseEvent {
         })
 }
 
-async fn events(State(ctx): State<Ctx>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+async fn events(
+    State(ctx): State<Ctx>,
+    Extension(who): Extension<Principal>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    // Wall tokens (lobby screens among them) get counts, not the raw posts of `mentions`
+    // events: their views re-read through the masking view commands (src/showcase).
+    let strip = who.role == crate::auth::Role::Wall;
     let rx = ctx.app.subscribe();
     let now = ctx.app.clock().now_ms();
     let hello = futures::stream::once(async move { Ok(sse_event(&Event::Heartbeat { now })) });
-    let live = BroadcastStream::new(rx).map(|msg| {
+    let live = BroadcastStream::new(rx).map(move |msg| {
         Ok(match msg {
+            Ok(Event::Mentions { count, .. }) if strip => sse_event(&Event::Mentions {
+                count,
+                latest: Vec::new(),
+            }),
             Ok(e) => sse_event(&e),
             // A slow client missed events: it must re-read, not trust a partial picture.
             Err(BroadcastStreamRecvError::Lagged(_)) => sse_event(&Event::Resync {}),
@@ -348,6 +358,12 @@ pub fn router(app: App, token: &str) -> Router {
     let mut router = Router::new().merge(webhooks).nest("/api/v1", api);
     match ui_dir() {
         Some(dir) => {
+            // Remote walls (src/wall): a browser opens /wall/<profile>/<screen>?token=...
+            let wall_dir = dir.clone();
+            let wall = get(move || remote_wall(wall_dir.clone()));
+            router = router
+                .route("/wall/{profile}", wall.clone())
+                .route("/wall/{profile}/{screen}", wall);
             let index = dir.join("index.html");
             router = router.fallback_service(
                 tower_http::services::ServeDir::new(dir)
@@ -364,6 +380,26 @@ pub fn router(app: App, token: &str) -> Router {
         }
     }
     router.layer(middleware::from_fn(security_headers))
+}
+
+/// The UI page for a remote wall. The build's asset paths are relative (`./assets/...`, so the
+/// same files work under tauri://); below /wall/<profile>/ they must point at the root.
+async fn remote_wall(dir: PathBuf) -> Response {
+    match tokio::fs::read_to_string(dir.join("index.html")).await {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html.replace("=\"./", "=\"/"),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::NOT_FOUND,
+            format!("The Sunward UI is not readable at {}: {e}; build it with `npm --prefix ui run build` or set SUNWARD_UI_DIR.", dir.display()),
+        )
+            .into_response(),
+    }
 }
 
 /// Post text is hostile: even if something slipped through, the page may not run inline or

@@ -166,6 +166,8 @@ pub struct Ingestor {
     pub enricher: Arc<Enricher>,
     pub bus: Option<Bus>,
     pub clock: Clock,
+    /// Crisis detection (src/alerts): each stored batch is handed to the detector task.
+    pub detect: Option<crate::alerts::pipeline::Feed>,
 }
 
 enum Input {
@@ -183,7 +185,14 @@ impl Ingestor {
             enricher,
             bus,
             clock,
+            detect: None,
         }
+    }
+
+    /// Runs crisis detection on every stored batch (see `crate::alerts::pipeline`).
+    pub fn with_detect(mut self, feed: crate::alerts::pipeline::Feed) -> Self {
+        self.detect = Some(feed);
+        self
     }
 
     /// Ingests one file. `progress` sees the running report after each committed batch.
@@ -290,7 +299,7 @@ impl Ingestor {
         let mut report = Report::default();
         let mut run_id = None;
         let mut write_err = None;
-        while let Some(p) = rx.recv().await {
+        while let Some(mut p) = rx.recv().await {
             if record_run && run_id.is_none() {
                 run_id = Some(self.store.start_run(&origin, "", now).await?);
             }
@@ -316,6 +325,11 @@ impl Ingestor {
                         });
                     }
                     progress(&report);
+                    // After the commit and off the write lock; a batch that was entirely
+                    // duplicates (a re-ingest) is not detected twice.
+                    if let (Some(d), true) = (&self.detect, outcome.stored > 0) {
+                        d.send(std::mem::take(&mut p.batch.mentions)).await;
+                    }
                 }
                 Err(e) => {
                     write_err = Some(e);
@@ -335,6 +349,10 @@ impl Ingestor {
             self.store
                 .finish_run(run, &report, self.clock.now_ms())
                 .await?;
+        }
+        // Care triage (src/care) of what this run stored; never fails the ingest.
+        if report.stored > 0 {
+            crate::care::after_ingest(&self.store, &self.clock, self.bus.as_ref()).await;
         }
         Ok((format, report))
     }

@@ -9,10 +9,10 @@ use clap::Parser;
 use serde_json::Value;
 use sunward::api::{App as Core, AppOptions};
 use sunward::events::Event;
-use sunward::wall::WallProfile;
 use tauri::{Emitter, Manager, Runtime};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+pub mod kiosk;
 pub mod windows;
 
 /// Name of the Tauri event that carries the core's bus events (payload = the event's JSON).
@@ -37,8 +37,13 @@ pub struct Options {
     /// Core config file.
     #[arg(long, env = "SUNWARD_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Wall profile (TOML) [default: the built-in `assets/wall/default.toml`].
-    #[arg(long, env = "SUNWARD_WALL_PROFILE")]
+    /// Wall profile (TOML) [default: the built-in `assets/walls/default.toml`]. A broken
+    /// profile does not stop the wall: it shows the safe default layout and logs what to fix.
+    #[arg(
+        long = "profile",
+        visible_alias = "wall-profile",
+        env = "SUNWARD_WALL_PROFILE"
+    )]
     pub wall_profile: Option<PathBuf>,
     /// Open no wall windows (operator window only).
     #[arg(long, env = "SUNWARD_NO_WALL")]
@@ -46,6 +51,18 @@ pub struct Options {
     /// Open no operator window (wall PCs).
     #[arg(long, env = "SUNWARD_NO_OPERATOR")]
     pub no_operator: bool,
+    /// Kiosk behaviour of the wall (no screensaver or blanking while it runs). `--no-kiosk`
+    /// leaves the screensaver alone (a developer's desktop).
+    #[arg(long = "no-kiosk", env = "SUNWARD_NO_KIOSK")]
+    pub no_kiosk: bool,
+    /// Also serve the HTTP API and remote walls (`/wall/<profile>/<screen>`) from this process,
+    /// e.g. `127.0.0.1:8787`; the admin token is `SUNWARD_TOKEN` (required with this option).
+    #[arg(long, value_name = "ADDR", env = "SUNWARD_SERVE")]
+    pub serve: Option<std::net::SocketAddr>,
+    /// Start at login: `on` writes an XDG autostart entry that starts this app with the other
+    /// options given here, `off` removes it. Then exits.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub autostart: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,20 +180,35 @@ pub fn run() {
 }
 
 fn try_run(opts: Options) -> anyhow::Result<()> {
-    let profile = match &opts.wall_profile {
-        Some(path) => WallProfile::load(path)?,
-        None => WallProfile::default(),
-    };
+    if let Some(what) = &opts.autostart {
+        let msg = kiosk::autostart(what == "on")?;
+        println!("{msg}");
+        return Ok(());
+    }
     let core = tauri::async_runtime::block_on(async {
         let core_opts = core_options(&opts).await?;
         tracing::info!(
             db = %core_opts.db.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             demo = core_opts.demo,
-            profile = %profile.name,
+            profile = %core_opts.wall_profile.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in default".into()),
             "starting the core"
         );
         Core::start(core_opts).await
     })?;
+    let _inhibit = (!opts.no_kiosk && !opts.no_wall).then(kiosk::inhibit_screensaver);
+    if let Some(addr) = opts.serve {
+        let token = std::env::var("SUNWARD_TOKEN")
+            .ok()
+            .filter(|t| t.len() >= 16)
+            .ok_or_else(|| anyhow::anyhow!("--serve needs SUNWARD_TOKEN (at least 16 characters), the admin token of the HTTP API"))?;
+        let http_core = core.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = sunward::http::serve(http_core, addr, &token).await {
+                tracing::error!("HTTP server stopped: {e:#}");
+            }
+        });
+    }
+    let wall_core = core.clone();
     let rx = core.subscribe();
     let app = builder(tauri::Builder::default(), core)
         .setup(move |app| {
@@ -185,7 +217,7 @@ fn try_run(opts: Options) -> anyhow::Result<()> {
                 windows::open_operator(app.handle())?;
             }
             if !opts.no_wall {
-                windows::follow_monitors(app.handle().clone(), profile);
+                windows::follow_monitors(app.handle().clone(), wall_core);
             }
             Ok(())
         })

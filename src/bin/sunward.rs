@@ -57,7 +57,7 @@ enum Command {
         /// Config file (listening topics)
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Wall profile served to wall screens [default: the built-in assets/wall/default.toml]
+        /// Wall profile served to wall screens [default: the built-in assets/walls/default.toml]
         #[arg(long, value_name = "FILE")]
         wall_profile: Option<PathBuf>,
     },
@@ -103,11 +103,30 @@ enum Command {
         #[command(subcommand)]
         what: SourceCmd,
     },
+    /// Crisis alerts: list, show, acknowledge, resolve
+    Alerts {
+        #[command(subcommand)]
+        what: sunward::cli::alerts::AlertsCmd,
+    },
+    /// Crisis drills: run a scenario file, list scenarios and runs
+    Drill {
+        #[command(subcommand)]
+        what: sunward::cli::drills::DrillCmd,
+    },
+    /// Wall profiles: check a profile and see what goes on which monitor
+    Wall {
+        #[command(subcommand)]
+        what: sunward::cli::wall::WallCmd,
+    },
     /// API tokens per person or wall PC, with a role
     Token {
         #[command(subcommand)]
         what: sunward::cli::tokens::TokenCmd,
     },
+    #[command(flatten)]
+    Sentiment(sunward::cli::sentiment::SentimentCmd),
+    #[command(flatten)]
+    Care(sunward::cli::cases::CareCmd),
     /// Measure the speed targets: ingest, sentiment, SSE latency
     Bench {
         #[command(subcommand)]
@@ -150,6 +169,38 @@ enum SourceCmd {
         #[command(flatten)]
         db: DbArg,
         name: String,
+    },
+    /// Pause a source (a running server stops it within seconds; its cursor stays)
+    Disable {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+    },
+    /// Resume a paused source from its cursor
+    Enable {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+    },
+    /// Show or change the X filtered-stream rules Sunward keeps on X for an `x` source
+    Rules {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+        /// Add a rule, e.g. --add '@SkylarkAir -is:retweet' (repeatable)
+        #[arg(long, value_name = "RULE")]
+        add: Vec<String>,
+        /// Label for the rules added now (X shows it as sunward:TAG on matching posts)
+        #[arg(long)]
+        tag: Option<String>,
+        /// Remove the rule with this exact value (repeatable)
+        #[arg(long, value_name = "RULE")]
+        remove: Vec<String>,
+        /// Remove every rule (X's Sunward-tagged rules are deleted at the next connect)
+        #[arg(long)]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -259,6 +310,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Source { what } => source(what).await,
         Command::Bench { what } => bench::run(what).await,
         Command::Token { what } => sunward::cli::tokens::run(what).await,
+        Command::Wall { what } => sunward::cli::wall::run(what).await,
+        Command::Alerts { what } => sunward::cli::alerts::run(what).await,
+        Command::Drill { what } => sunward::cli::drills::run(what).await,
+        Command::Sentiment(c) => sunward::cli::sentiment::run(c).await,
+        Command::Care(c) => sunward::cli::cases::run(c).await,
     }
 }
 
@@ -272,6 +328,10 @@ fn secret_from_env(flag: &str, var: &Option<String>) -> anyhow::Result<Option<Se
 }
 
 async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
+    let cmd_kind = match &cmd {
+        SourceCmd::Enable { .. } => "enable",
+        _ => "",
+    };
     match cmd {
         SourceCmd::Add {
             db,
@@ -377,6 +437,96 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        SourceCmd::Disable { db, name } | SourceCmd::Enable { db, name } => {
+            let on = matches!(cmd_kind, "enable");
+            let path = db.path();
+            Store::open_sqlite(&path).await?;
+            let registry = connectors::Registry::open(&path).await?;
+            let Some(mut cfg) = registry.get(&name).await? else {
+                eprintln!("error: no source named `{name}`; see `sunward source list`");
+                return Ok(ExitCode::from(EXIT_UNUSABLE));
+            };
+            cfg.enabled = on;
+            registry.update(&cfg).await?;
+            println!(
+                "source `{name}` {}; a running server applies it within {} s",
+                if on { "enabled" } else { "disabled" },
+                connectors::RECONCILE_EVERY.as_secs()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SourceCmd::Rules {
+            db,
+            name,
+            add,
+            tag,
+            remove,
+            clear,
+            json,
+        } => {
+            use connectors::xrules::{self, WantedRule};
+            let path = db.path();
+            Store::open_sqlite(&path).await?;
+            let registry = connectors::Registry::open(&path).await?;
+            let Some(mut cfg) = registry.get(&name).await? else {
+                eprintln!("error: no source named `{name}`; see `sunward source list`");
+                return Ok(ExitCode::from(EXIT_UNUSABLE));
+            };
+            if cfg.kind != connectors::Kind::X {
+                eprintln!(
+                    "error: `{name}` is a {} source; stream rules are for x sources",
+                    cfg.kind.as_str()
+                );
+                return Ok(ExitCode::from(EXIT_UNUSABLE));
+            }
+            let mut rules = xrules::wanted(&cfg.options);
+            let changing = clear || !add.is_empty() || !remove.is_empty();
+            if clear {
+                rules.clear();
+            }
+            for r in &remove {
+                let before = rules.len();
+                rules.retain(|w| w.value.trim() != r.trim());
+                if rules.len() == before {
+                    eprintln!("error: --remove {r:?}: no such rule on `{name}`; see `sunward source rules {name}`");
+                    return Ok(ExitCode::from(EXIT_UNUSABLE));
+                }
+            }
+            for v in add {
+                let w = WantedRule {
+                    value: v.trim().to_string(),
+                    tag: tag.clone(),
+                };
+                if let Err(e) = xrules::validate(&w) {
+                    eprintln!("error: --add: {e}");
+                    return Ok(ExitCode::from(EXIT_UNUSABLE));
+                }
+                if !rules.iter().any(|r| r.value == w.value) {
+                    rules.push(w);
+                }
+            }
+            if changing {
+                connectors::set_rules_option(&mut cfg, &rules);
+                registry.update(&cfg).await?;
+            }
+            if json {
+                println!("{}", serde_json::json!({ "name": name, "rules": rules }));
+            } else {
+                if rules.is_empty() {
+                    println!("`{name}` has no stream rules; add one with --add RULE");
+                }
+                for r in &rules {
+                    println!("{:<60} {}", r.value, r.x_tag());
+                }
+                if changing {
+                    eprintln!(
+                        "saved; a running server syncs them with X within {} s",
+                        connectors::RECONCILE_EVERY.as_secs()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         SourceCmd::Remove { db, name } => {
             let path = db.path();
             Store::open_sqlite(&path).await?;
@@ -432,12 +582,17 @@ async fn ingest(
     }
     let config = Config::load(config.as_deref())?;
     let store = Store::open_sqlite(&db).await?;
+    // Crisis detection runs on what is ingested, on event time (src/alerts).
+    let alerts_cfg = sunward::alerts::AlertsConfig::load(None)?;
+    let (detect, _) =
+        sunward::alerts::pipeline::start_for(&store, None, Clock::System, alerts_cfg).await?;
     let ingestor = Ingestor::new(
         store,
         Arc::new(Enricher::new(config.query_set())),
         None,
         Clock::System,
-    );
+    )
+    .with_detect(detect.clone());
     let mut total = Report::default();
     let mut code = ExitCode::SUCCESS;
     let several = files.len() > 1;
@@ -479,6 +634,11 @@ async fn ingest(
                 code = ExitCode::from(EXIT_UNUSABLE);
             }
             Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(d) = detect.flush(None).await {
+        if d.signals > 0 {
+            eprintln!("crisis detection fired {} signals; see `sunward alerts list`", d.signals);
         }
     }
     if json {

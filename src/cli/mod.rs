@@ -3,7 +3,15 @@
 //! (src/bin/sunward.rs) adds one variant and one match arm per area. Every command with output
 //! takes `--json`; exit code 0 = done, 2 = unusable input (with a message that says what to do).
 
+pub mod agents;
+pub mod alerts;
+pub mod cases;
+pub mod drills;
+pub mod kpi;
+pub mod playbook;
+pub mod sentiment;
 pub mod tokens;
+pub mod wall;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,8 @@
 //! ([`crate::ingest::Ingestor::ingest_bytes_with_cursor`]), so a restart resumes after exactly
 //! what was stored and identity `(source, source_id)` makes anything seen twice stored once.
 
+pub mod api;
+pub mod config_sync;
 pub mod fetch;
 mod reddit;
 pub mod registry;
@@ -14,9 +16,10 @@ mod rss;
 pub mod secrets;
 mod stream;
 pub mod webhook;
+pub mod xrules;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +29,7 @@ use tokio::task::JoinHandle;
 
 pub use fetch::PollError;
 pub use registry::{Kind, Registry, RegistryError, SourceConfig};
-pub use secrets::{Secret, SecretStore, SourceSecrets};
+pub use secrets::{Backend, Secret, SecretStore, SourceSecrets};
 
 use crate::ingest::Ingestor;
 use crate::sources::Format;
@@ -166,10 +169,23 @@ impl Shared {
 /// The running connectors of one database.
 pub struct Connectors {
     shared: Arc<Shared>,
+    db: PathBuf,
     secrets: SecretStore,
     replay: Mutex<HashMap<String, i64>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Running source tasks by name, with the fingerprint of the configuration they run.
+    tasks: Mutex<HashMap<String, Running>>,
+    /// Serializes reconciliations (the watcher and API calls).
+    reconciling: tokio::sync::Mutex<()>,
 }
+
+struct Running {
+    fingerprint: String,
+    task: Option<JoinHandle<()>>,
+}
+
+/// How often a running server re-reads the registry, so `sunward source add|remove|rules` in
+/// another process takes effect without a restart.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(3);
 
 impl Connectors {
     /// Starts one supervised task per enabled source of the database at `db` (its schema must
@@ -190,27 +206,120 @@ impl Connectors {
         });
         let c = Arc::new(Connectors {
             shared: shared.clone(),
+            db: db.to_path_buf(),
             secrets: SecretStore::for_db(db),
             replay: Mutex::new(HashMap::new()),
-            tasks: Mutex::new(Vec::new()),
+            tasks: Mutex::new(HashMap::new()),
+            reconciling: tokio::sync::Mutex::new(()),
         });
-        for src in registry.list().await? {
-            c.launch(src).await;
-        }
+        c.reconcile().await?;
+        // The watcher holds a weak reference: dropping the app stops it.
+        let weak = Arc::downgrade(&c);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RECONCILE_EVERY).await;
+                let Some(c) = weak.upgrade() else { return };
+                if let Err(e) = c.reconcile().await {
+                    tracing::warn!(error = %e, "could not re-read the source registry");
+                }
+            }
+        });
         Ok(c)
     }
 
-    async fn launch(&self, src: SourceConfig) {
+    /// Brings the running tasks in line with the registry: starts new or changed sources
+    /// (a changed URL, interval, option, secret or enabled flag restarts it from its cursor),
+    /// stops removed ones.
+    pub async fn reconcile(&self) -> anyhow::Result<()> {
+        let _one_at_a_time = self.reconciling.lock().await;
+        let mut wanted = Vec::new();
+        for src in self.shared.registry.list().await? {
+            let fp = self.fingerprint(&src).await;
+            wanted.push((src, fp));
+        }
+        let mut start = Vec::new();
+        {
+            let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+            let names: std::collections::HashSet<&str> =
+                wanted.iter().map(|(s, _)| s.name.as_str()).collect();
+            tasks.retain(|name, r| {
+                let keep = names.contains(name.as_str());
+                if !keep {
+                    tracing::info!(source = %name, "source removed: stopping it");
+                    if let Some(t) = r.task.take() {
+                        t.abort();
+                    }
+                }
+                keep
+            });
+            for (src, fp) in wanted {
+                match tasks.get_mut(&src.name) {
+                    Some(r) if r.fingerprint == fp => {}
+                    Some(r) => {
+                        tracing::info!(source = %src.name, "source changed: restarting it");
+                        if let Some(t) = r.task.take() {
+                            t.abort();
+                        }
+                        start.push((src, fp));
+                    }
+                    None => start.push((src, fp)),
+                }
+            }
+        }
+        {
+            let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+            let mut live = self.shared.live.lock().unwrap_or_else(|p| p.into_inner());
+            live.retain(|name, _| {
+                tasks.contains_key(name) || start.iter().any(|(s, _)| &s.name == name)
+            });
+        }
+        for (src, fp) in start {
+            let name = src.name.clone();
+            let task = self.launch(src).await;
+            self.tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    name,
+                    Running {
+                        fingerprint: fp,
+                        task,
+                    },
+                );
+        }
+        Ok(())
+    }
+
+    /// What a source runs with; the secrets enter only as a digest.
+    async fn fingerprint(&self, src: &SourceConfig) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(
+            json!([src.kind.as_str(), src.url, src.interval_ms, src.options, src.enabled])
+                .to_string(),
+        );
+        if let Ok(sec) = self.secrets.get(&src.name).await {
+            for v in [&sec.token, &sec.secret] {
+                h.update([u8::from(v.is_some())]);
+                if let Some(v) = v {
+                    h.update(v.expose().as_bytes());
+                }
+            }
+        }
+        hex::encode(h.finalize())
+    }
+
+    async fn launch(&self, src: SourceConfig) -> Option<JoinHandle<()>> {
         let shared = self.shared.clone();
         let name = src.name.clone();
         if !src.enabled {
             shared.update(&name, |l| l.health = Health::Disabled);
             shared.persist_health(&name).await;
-            return;
+            return None;
         }
         match src.kind {
             Kind::Rss | Kind::Reddit | Kind::X | Kind::Mastodon | Kind::Jetstream => {
-                let secrets = match self.secrets.get(&name) {
+                let secrets = match self.secrets.get(&name).await {
                     Ok(s) => s,
                     Err(e) => {
                         let now = shared.now_ms();
@@ -222,32 +331,80 @@ impl Connectors {
                             }
                         });
                         shared.persist_health(&name).await;
-                        return;
+                        return None;
                     }
                 };
                 tracing::info!(source = %name, kind = src.kind.as_str(), "starting source");
-                let task = tokio::spawn(supervise(shared, src, Arc::new(secrets)));
-                self.tasks
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(task);
+                Some(tokio::spawn(supervise(shared, src, Arc::new(secrets))))
             }
             Kind::Webhook => {
                 shared.update(&name, |l| l.health = Health::Idle);
                 shared.persist_health(&name).await;
+                None
             }
         }
     }
 
+    /// Registers a source (as `sunward source add` does) and starts it at once.
+    pub async fn add(
+        &self,
+        new: NewSource,
+        secrets: SourceSecrets,
+        now_ms: i64,
+    ) -> anyhow::Result<SourceConfig> {
+        let cfg = add_source(&self.db, new, secrets, now_ms).await?;
+        self.reconcile().await?;
+        Ok(cfg)
+    }
+
+    /// Removes a source, its cursor and secrets, and stops it; `false` when there was none.
+    pub async fn remove(&self, name: &str) -> anyhow::Result<bool> {
+        let found = remove_source(&self.db, name).await?;
+        self.reconcile().await?;
+        Ok(found)
+    }
+
+    /// Sets the X stream rules Sunward keeps for an `x` source; the source reconnects and syncs
+    /// them with X.
+    pub async fn set_rules(
+        &self,
+        name: &str,
+        rules: &[xrules::WantedRule],
+    ) -> anyhow::Result<api::RulesOutcome> {
+        let Some(mut cfg) = self.shared.registry.get(name).await? else {
+            return Ok(api::RulesOutcome::NoSuchSource);
+        };
+        if cfg.kind != Kind::X {
+            return Ok(api::RulesOutcome::NotX(cfg.kind));
+        }
+        set_rules_option(&mut cfg, rules);
+        self.shared.registry.update(&cfg).await?;
+        self.reconcile().await?;
+        Ok(api::RulesOutcome::Set)
+    }
+
+    /// Pauses or resumes a source; `false` when there is no such source.
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> anyhow::Result<bool> {
+        let Some(mut cfg) = self.shared.registry.get(name).await? else {
+            return Ok(false);
+        };
+        cfg.enabled = enabled;
+        self.shared.registry.update(&cfg).await?;
+        self.reconcile().await?;
+        Ok(true)
+    }
+
     /// Stops every source task (their cursors are already committed).
     pub fn shutdown(&self) {
-        for t in self
+        for (_, r) in self
             .tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
+            .drain()
         {
-            t.abort();
+            if let Some(t) = r.task {
+                t.abort();
+            }
         }
     }
 
@@ -290,7 +447,7 @@ impl Connectors {
                 return err(500, "the source registry is unavailable".into());
             }
         };
-        let secret = match self.secrets.get(&src.name) {
+        let secret = match self.secrets.get(&src.name).await {
             Ok(SourceSecrets {
                 secret: Some(s), ..
             }) => s,
@@ -411,6 +568,14 @@ pub struct NewSource {
     pub secret_env: Option<String>,
 }
 
+/// Stores wanted X rules in a source's options (an object; anything else is replaced).
+pub fn set_rules_option(cfg: &mut SourceConfig, rules: &[xrules::WantedRule]) {
+    if !cfg.options.is_object() {
+        cfg.options = json!({});
+    }
+    cfg.options["rules"] = serde_json::to_value(rules).unwrap_or(Value::Null);
+}
+
 /// Polling interval when `--interval` is not given.
 pub const DEFAULT_INTERVAL_MS: i64 = 60_000;
 
@@ -457,7 +622,7 @@ pub async fn add_source(
         created_at: now_ms,
     };
     registry.add(&cfg).await?;
-    if let Err(e) = SecretStore::for_db(db).set(&cfg.name, &secrets) {
+    if let Err(e) = SecretStore::for_db(db).set(&cfg.name, &secrets).await {
         let _ = registry.remove(&cfg.name).await;
         return Err(e.into());
     }
@@ -468,7 +633,7 @@ pub async fn add_source(
 pub async fn remove_source(db: &Path, name: &str) -> anyhow::Result<bool> {
     let registry = Registry::open(db).await?;
     let found = registry.remove(name).await?;
-    SecretStore::for_db(db).remove(name)?;
+    SecretStore::for_db(db).remove(name).await?;
     Ok(found)
 }
 
@@ -479,7 +644,7 @@ pub async fn statuses(
 ) -> anyhow::Result<Vec<SourceStatus>> {
     let mut out = Vec::new();
     for s in registry.list().await? {
-        let sec = secrets.get(&s.name).unwrap_or_default();
+        let sec = secrets.get(&s.name).await.unwrap_or_default();
         let (health, health_at) = match registry.health(&s.name).await? {
             Some((h, at)) => (h, Some(at)),
             None => (json!({ "state": "idle" }), None),
@@ -513,11 +678,18 @@ async fn poll_once(
         Kind::Reddit => reddit::poll(shared, &src.name, &src.url, secrets.token.as_ref()).await,
         // Streams: `interval` is the stall timeout (no byte for that long -> reconnect).
         Kind::X => {
+            // Sources that never had rules set leave X's rules alone.
+            let rules = src
+                .options
+                .get("rules")
+                .is_some()
+                .then(|| xrules::wanted(&src.options));
             stream::run_x(
                 shared,
                 &src.name,
                 &src.url,
                 secrets.token.as_ref(),
+                rules.as_deref(),
                 stall(src),
             )
             .await

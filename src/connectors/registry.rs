@@ -202,6 +202,22 @@ impl Registry {
         Ok(())
     }
 
+    /// Rewrites a source's URL, interval, options and enabled flag (its name and kind stay);
+    /// `false` when there is no such source. A running server relaunches it within seconds.
+    pub async fn update(&self, s: &SourceConfig) -> Result<bool, RegistryError> {
+        let r = sqlx::query(
+            "UPDATE sources SET url = ?, interval_ms = ?, options = ?, enabled = ? WHERE name = ?",
+        )
+        .bind(&s.url)
+        .bind(s.interval_ms)
+        .bind(s.options.to_string())
+        .bind(s.enabled)
+        .bind(&s.name)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Removes the source and its resume point; `false` when there was none.
     pub async fn remove(&self, name: &str) -> Result<bool, RegistryError> {
         let mut tx = self.pool.begin().await?;

@@ -118,11 +118,19 @@ pub(super) async fn run_x(
     name: &str,
     url: &str,
     token: Option<&Secret>,
+    rules: Option<&[super::xrules::WantedRule]>,
     stall: Duration,
 ) -> Result<PollOk, PollError> {
     let token = token.ok_or_else(|| {
         PollError::content("an x source needs a bearer token: re-add it with --token-env VAR")
     })?;
+    // Rules managed from Sunward: X must filter what the center listens for before we connect.
+    if let Some(wanted) = rules {
+        let r = super::xrules::sync(&shared.client, url, token, wanted).await?;
+        if !r.added.is_empty() || !r.deleted.is_empty() {
+            tracing::info!(source = name, added = ?r.added, deleted = ?r.deleted, "X stream rules synced");
+        }
+    }
     let mut u =
         reqwest::Url::parse(url).map_err(|e| PollError::content(format!("bad URL {url}: {e}")))?;
     let have: Vec<String> = u.query_pairs().map(|(k, _)| k.into_owned()).collect();

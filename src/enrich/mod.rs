@@ -1,5 +1,8 @@
 //! Enrichment: sentiment, language, author influence and topics.
+pub mod correct;
+pub mod eval;
 pub mod lang;
+pub mod learn;
 pub mod query;
 pub mod sentiment;
 
@@ -10,6 +13,10 @@ use crate::model::{Author, Enrichment, Mention};
 pub struct Enricher {
     analyzer: sentiment::Analyzer,
     queries: query::QuerySet,
+    /// The learned sentiment model, once agents corrected something (None: default engine).
+    model: std::sync::RwLock<Option<learn::Learner>>,
+    /// Serializes corrections (each learns from the model the previous one produced).
+    pub correct_lock: tokio::sync::Mutex<()>,
 }
 
 impl Enricher {
@@ -17,11 +24,49 @@ impl Enricher {
         Enricher {
             analyzer: sentiment::Analyzer::new(),
             queries,
+            model: Default::default(),
+            correct_lock: Default::default(),
         }
     }
 
+    /// The default engine.
+    pub fn analyzer(&self) -> &sentiment::Analyzer {
+        &self.analyzer
+    }
+
+    /// Installs the learned model (None or an empty model: the default engine alone).
+    pub fn set_model(&self, model: Option<learn::Learner>) {
+        let model = model.filter(|l| l.learned > 0);
+        match self.model.write() {
+            Ok(mut g) => *g = model,
+            Err(p) => *p.into_inner() = model,
+        }
+    }
+
+    /// A copy of the learned model, if one is installed.
+    pub fn model_snapshot(&self) -> Option<learn::Learner> {
+        match self.model.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Sentiment of a text: the blended engine once a model exists, else the default engine.
+    pub fn sentiment(&self, text: &str) -> sentiment::Sentiment {
+        if let Ok(g) = self.model.read() {
+            if let Some(l) = g.as_ref() {
+                let p = l.predict(&self.analyzer, text);
+                return sentiment::Sentiment {
+                    score: p.score,
+                    label: p.label,
+                };
+            }
+        }
+        self.analyzer.analyze(text)
+    }
+
     pub fn enrich(&self, m: &Mention) -> Enrichment {
-        let s = self.analyzer.analyze(&m.text);
+        let s = self.sentiment(&m.text);
         let lang = match m.lang.as_deref().map(normalize_lang) {
             Some(l) if !l.is_empty() && l != "und" => l,
             _ => lang::detect(&m.text).to_string(),

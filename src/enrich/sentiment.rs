@@ -42,6 +42,12 @@ const ALPHA: f32 = 15.0;
 const ELONG_INCR: f32 = 0.293;
 /// Ironic praise in a complaint: "thanks" after "my flight got cancelled".
 const SARCASM_SCALAR: f32 = -0.5;
+/// A negated verb that is not in the lexicon ("can't check in", "didn't get my bag").
+const NEG_VERB: f32 = -0.9;
+/// A duration in a care post ("on the phone 45 minutes", "3 hours late").
+const DURATION_VAL: f32 = -0.8;
+/// Praise inside a question is usually a request ("any chance of an upgrade?").
+const QUESTION_POS_SCALAR: f32 = 0.25;
 
 // Entry flags.
 const LEX: u32 = 1; // has a valence
@@ -62,11 +68,24 @@ const NOT: u32 = 1 << 14;
 const BOOST: u32 = 1 << 15;
 const LIKE: u32 = 1 << 16;
 const SUBJECT: u32 = 1 << 17;
+/// Negations that make a following verb a failure ("can't check in", "won't let me").
+const NEGV: u32 = 1 << 18;
+/// Function words skipped between a negation and its verb ("didn't even get", "can't I").
+const FUNC: u32 = 1 << 19;
+/// Verbs whose negation is not a complaint ("don't worry", "can't wait", "don't know").
+const NEGV_EXEMPT: u32 = 1 << 20;
+/// A digit run ("45"), or one glued to a time unit ("45min": NUM | DURATION).
+const NUM: u32 = 1 << 21;
+/// Time units: "45 minutes", "3 hours" in a care post is time lost waiting.
+const DURATION: u32 = 1 << 22;
+/// "in" / "within" before a duration is a plan, not a wait ("leaves in 2 hours").
+const IN: u32 = 1 << 23;
 
 // What stood between a token and the one before it.
 const GAP_COMMA: u8 = 1;
 const GAP_END: u8 = 2;
 const GAP_ELLIPSIS: u8 = 4;
+const GAP_QUESTION: u8 = 8;
 
 const MAX_PHRASE: usize = 4;
 
@@ -131,6 +150,110 @@ const NEGATE_WORDS: &[&str] = &[
     "rarely",
     "seldom",
     "despite",
+];
+
+/// Negations after which an unknown verb is a failure (care layer).
+const NEGV_WORDS: &[&str] = &[
+    "can't",
+    "cant",
+    "cannot",
+    "won't",
+    "wont",
+    "didn't",
+    "didnt",
+    "doesn't",
+    "doesnt",
+    "don't",
+    "dont",
+    "isn't",
+    "isnt",
+    "wasn't",
+    "wasnt",
+    "aren't",
+    "arent",
+    "weren't",
+    "werent",
+    "haven't",
+    "havent",
+    "hasn't",
+    "hasnt",
+    "hadn't",
+    "hadnt",
+    "couldn't",
+    "couldnt",
+    "wouldn't",
+    "wouldnt",
+    "never",
+    "not",
+    "nobody",
+    "no one",
+    "noone",
+    "unable to",
+];
+
+/// Words between a negation and its verb that do not end the look-ahead.
+const FUNC_WORDS: &[&str] = &[
+    "i", "you", "we", "they", "he", "she", "it", "me", "us", "them", "a", "an", "the", "to", "be",
+    "been", "being", "even", "ever", "yet", "really", "just", "get", "got", "let", "have", "has",
+    "is", "are", "was", "were", "do", "does", "did", "my", "our", "your", "their", "any", "at",
+    "on", "seem", "seems", "able", "allowed", "at all", "u", "ur", "y'all", "yall", "anyone",
+];
+
+/// Verbs whose negation is not a complaint.
+const NEGV_EXEMPT_WORDS: &[&str] = &[
+    "know",
+    "think",
+    "mind",
+    "forget",
+    "worry",
+    "miss",
+    "hesitate",
+    "wait",
+    "believe",
+    "see",
+    "say",
+    "mean",
+    "understand",
+    "matter",
+    "blame",
+    "tell",
+    "need",
+    "want",
+    "remember",
+    "quite",
+    "guess",
+    "usually",
+    "normally",
+    "often",
+    "always",
+    "only",
+    "necessarily",
+    "much",
+    "many",
+    "sure",
+    "that",
+    "this",
+    "so",
+    "too",
+    "as",
+    "what",
+    "how",
+    "if",
+    "or",
+    "and",
+    "for",
+    "of",
+    "with",
+    "in",
+    "from",
+    "about",
+    "like",
+    "go",
+    "sleep",
+    "stop",
+    "feel",
+    "look",
+    "care",
 ];
 
 /// VADER's boosters (+) and dampeners (-).
@@ -372,7 +495,7 @@ impl Analyzer {
             return 0.0;
         }
         let cap_diff = counts.upper_words > 0 && counts.upper_words < counts.cased_words;
-        self.valences(toks, cap_diff, vals);
+        self.valences(toks, cap_diff, &counts, vals);
         let mut sum: f32 = vals.iter().sum();
         let amp = punct_amplifier(counts.excl, counts.quest);
         if sum > 0.0 {
@@ -453,6 +576,7 @@ impl Analyzer {
             }
             if ch < 0x80 {
                 if ch == b'@' && i + 1 < n && is_handle_byte(b[i + 1]) {
+                    c.mentions += 1;
                     i += 1;
                     while i < n && is_handle_byte(b[i]) {
                         i += 1;
@@ -531,6 +655,7 @@ impl Analyzer {
                 }
             }
         }
+        c.trailing_gap = gap;
         c
     }
 
@@ -724,7 +849,7 @@ impl Analyzer {
     }
 
     /// VADER's per-token valences, then "but", then the sarcasm rules.
-    fn valences(&self, toks: &[Tok], cap_diff: bool, vals: &mut Vec<f32>) {
+    fn valences(&self, toks: &[Tok], cap_diff: bool, counts: &Counts, vals: &mut Vec<f32>) {
         let n = toks.len();
         let has = |j: usize, f: u32| toks[j].e.flags & f != 0;
         for i in 0..n {
@@ -761,6 +886,11 @@ impl Analyzer {
             }
             let mut boost = 0.0f32;
             for k in 0..3 {
+                // Care layer: negations and boosters stay inside their sentence ("wouldn't
+                // ship with them. Worst service" is not a negated "worst").
+                if self.care && i >= k && toks[i - k].gap & GAP_END != 0 {
+                    break;
+                }
                 if i <= k || has(i - k - 1, LEX) {
                     continue;
                 }
@@ -817,6 +947,10 @@ impl Analyzer {
             }
             vals.push(v);
         }
+        let mut failure = false;
+        if self.care {
+            failure = care_rules(toks, counts.trailing_gap, counts.mentions > 0, vals);
+        }
         // "but": the clause before it counts half, the clause after it 1.5 times.
         if let Some(bi) = toks.iter().position(|t| t.e.flags & BUT != 0) {
             for (j, v) in vals.iter_mut().enumerate() {
@@ -845,7 +979,7 @@ impl Analyzer {
             }
         }
         // Ironic praise in a complaint that is not resolved.
-        let mut complaint = false;
+        let mut complaint = failure;
         let mut resolved = false;
         for (t, &v) in toks.iter().zip(vals.iter()) {
             complaint |= t.e.flags & COMPLAINT != 0 && v <= 0.0;
@@ -865,6 +999,10 @@ impl Analyzer {
 struct Counts {
     excl: u32,
     quest: u32,
+    /// Punctuation after the last token (`?` marks a final question).
+    trailing_gap: u8,
+    /// @-mentions seen: a post addressed to someone (a brand, in care).
+    mentions: u32,
     cased_words: u32,
     upper_words: u32,
 }
@@ -900,7 +1038,8 @@ fn run_gap(run: &[u8]) -> u8 {
                 dots += 1;
                 g |= GAP_END;
             }
-            b'!' | b'?' => g |= GAP_END,
+            b'!' => g |= GAP_END,
+            b'?' => g |= GAP_END | GAP_QUESTION,
             b',' | b';' | b':' | b'(' | b')' | b'"' | b'-' | b'/' => g |= GAP_COMMA,
             _ => {}
         }
@@ -970,10 +1109,92 @@ fn decode(b: &[u8], i: usize) -> (char, usize) {
 /// Entry for a word missing from the lexicon: only the "n't" negation can apply.
 fn unknown(word: &[u8]) -> Entry {
     let nt = word.len() >= 3 && word.windows(3).any(|w| w == b"n't");
+    let digits = word.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut flags = if nt { NEGATE | NEGV } else { 0 };
+    if digits > 0 && digits == word.len() {
+        flags |= NUM;
+    } else if digits > 0 && is_time_unit(&word[digits..]) {
+        flags |= NUM | DURATION;
+    }
     Entry {
-        flags: if nt { NEGATE } else { 0 },
+        flags,
         ..Entry::default()
     }
+}
+
+const TIME_UNITS: &[&str] = &[
+    "h", "hr", "hrs", "hour", "hours", "min", "mins", "minute", "minutes", "day", "days", "wk",
+    "wks", "week", "weeks", "month", "months",
+];
+
+fn is_time_unit(w: &[u8]) -> bool {
+    TIME_UNITS.iter().any(|u| u.as_bytes() == w)
+}
+
+/// Care rules that need the token sequence: negated verbs, durations, praise in questions.
+/// Returns whether they found a service failure (for the sarcasm rule).
+/// The negated-verb and duration rules apply only to posts addressed to someone (`@brand`):
+/// in general chatter "can't go tonight" or "2 hours" are not service failures.
+fn care_rules(toks: &[Tok], trailing_gap: u8, addressed: bool, vals: &mut [f32]) -> bool {
+    let n = toks.len();
+    let mut failure = false;
+    let breaks = |t: &Tok| t.gap & (GAP_END | GAP_COMMA) != 0;
+    for i in 0..n {
+        let f = toks[i].e.flags;
+        // "can't check in", "didn't even get", "nobody is at the counter".
+        if addressed && f & NEGV != 0 {
+            let mut j = i + 1;
+            while j < n && j <= i + 3 && !breaks(&toks[j]) && toks[j].e.flags & FUNC != 0 {
+                j += 1;
+            }
+            if j < n && !breaks(&toks[j]) && vals[j] == 0.0 {
+                let g = toks[j].e.flags;
+                if g & (LEX | BOOST | NEGATE | FUNC | NEGV_EXEMPT | NUM) == 0 {
+                    vals[j] = NEG_VERB;
+                    failure = true;
+                }
+            }
+        }
+        // "45 minutes", "3 hrs", "45min" (not "in 2 hours").
+        if addressed && f & DURATION != 0 && vals[i] == 0.0 {
+            let num = if f & NUM != 0 {
+                Some(i)
+            } else if i > 0 && toks[i - 1].e.flags & NUM != 0 && !breaks(&toks[i]) {
+                Some(i - 1)
+            } else {
+                None
+            };
+            if let Some(k) = num {
+                let planned = k > 0 && toks[k - 1].e.flags & IN != 0;
+                if !planned {
+                    // Not a failure for the sarcasm rule: "arrived a day early, thanks!".
+                    vals[i] = DURATION_VAL;
+                }
+            }
+        }
+    }
+    // Praise inside a question is mostly a request: "is flight 410 on time?".
+    let mut start = 0;
+    for end in 1..=n {
+        let closes = end == n || toks[end].gap & GAP_END != 0;
+        if !closes {
+            continue;
+        }
+        let gap = if end == n {
+            trailing_gap
+        } else {
+            toks[end].gap
+        };
+        if gap & GAP_QUESTION != 0 {
+            for v in vals[start..end].iter_mut() {
+                if *v > 0.0 {
+                    *v *= QUESTION_POS_SCALAR;
+                }
+            }
+        }
+        start = end;
+    }
+    failure
 }
 
 struct Builder {
@@ -1040,6 +1261,29 @@ impl Builder {
         ];
         for &(w, f) in marks {
             b.edit(w, |e| e.flags |= f);
+        }
+        if care {
+            for w in NEGV_WORDS {
+                b.edit(w, |e| e.flags |= NEGV);
+            }
+            for w in FUNC_WORDS {
+                b.edit(w, |e| e.flags |= FUNC);
+            }
+            for w in NEGV_EXEMPT_WORDS {
+                b.edit(w, |e| e.flags |= NEGV_EXEMPT);
+            }
+            for w in TIME_UNITS {
+                b.edit(w, |e| e.flags |= DURATION);
+            }
+            for w in ["in", "within", "every", "per", "only", "just"] {
+                b.edit(w, |e| e.flags |= IN);
+            }
+            for w in [
+                "one", "two", "three", "four", "five", "six", "several", "few", "24",
+                "48",
+            ] {
+                b.edit(w, |e| e.flags |= NUM);
+            }
         }
         // Who can "like" something: the verb, not the filler ("it was like 5 hours").
         for w in [

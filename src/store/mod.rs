@@ -1,16 +1,27 @@
 //! Storage. SQLite by default (embedded, zero set-up); the PostgreSQL store joins it behind the
 //! same [`Store`] type for multi-site centers.
 
+mod alerts;
+mod care;
+mod care_kpi;
+mod care_triage;
+mod model;
 mod sqlite;
 mod tokens;
+mod walls;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::model::{Enrichment, Mention, StoredMention};
+pub use alerts::{AlertGrowth, AlertLogRow, AlertQuery, AlertRow, DrillRunRow, NewAlert, Transition};
+pub use care::{AuditRow, CaseChange, CaseFilter, CaseRow, Decision, NewReply, ReplyRow};
+pub use care_kpi::{KpiCase, KpiData, RealResponse};
 pub use sqlite::SqliteStore;
+pub use model::{CorrectionRow, MentionLabel, ModelInfo, ModelOrigin, HOLD_BACK_EVERY};
 pub use tokens::TokenRow;
+pub use walls::{HighlightRow, ShowcaseGate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -495,11 +495,11 @@ impl SqliteStore {
     }
 }
 
-const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, \
+pub(super) const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, \
      m.author_name, m.author_followers, m.author_verified, m.url, m.lang, m.in_reply_to, m.inbound, \
      m.sentiment, m.label, m.influence, m.topics";
 
-fn stored_mention(r: &SqliteRow) -> Result<StoredMention, StoreError> {
+pub(super) fn stored_mention(r: &SqliteRow) -> Result<StoredMention, StoreError> {
     let topics: String = r.try_get(17)?;
     let followers: Option<i64> = r.try_get(8)?;
     Ok(StoredMention {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::{MissingMonitors, SurplusMonitors, WallProfile};
+use super::profile::{merge_items, Item, MissingMonitors, SurplusMonitors, Theme, WallProfile};
 
 /// A connected monitor, in physical pixels of the desktop's coordinate space
 /// (what Tauri's `available_monitors()` reports).
@@ -66,6 +66,14 @@ pub struct WindowPlan {
     pub rotate_seconds: u32,
     /// Profile screens whose views this window shows (several after a merge; all for `rotate_all`).
     pub profile_screens: Vec<usize>,
+    /// What the window shows in turn, each with its dwell (`views` lists their names).
+    pub items: Vec<Item>,
+    /// Name of the profile the plan was made from.
+    pub profile: String,
+    pub theme: Theme,
+    pub zoom: f64,
+    /// Visitor mode (masked, delayed data).
+    pub showcase: bool,
 }
 
 impl WindowPlan {
@@ -149,10 +157,13 @@ pub fn order(monitors: &[Monitor]) -> Vec<usize> {
 
 /// The wall: one fullscreen window per connected monitor.
 ///
-/// - Monitor `k` (in [`order`]) shows profile screen `k`.
-/// - Fewer monitors than screens (`missing = "merge"`): surplus screen `j` joins the rotation of
-///   screen `j % monitors`; views already in that rotation are not repeated.
-///   (`missing = "drop"`: surplus screens are not shown.)
+/// - Screens that name a `monitor` get that monitor when it is connected. The other screens
+///   take the other monitors in [`order`], by screen index (so without names, monitor `k`
+///   shows profile screen `k`).
+/// - Fewer monitors than screens (`missing = "merge"`): the screens left over join the
+///   rotations of the shown screens round robin (the first left over joins the first window,
+///   and so on); items already in that rotation are not repeated.
+///   (`missing = "drop"`: they are not shown.)
 /// - More monitors than screens (`surplus = "rotate_all"`): each extra monitor rotates through
 ///   all views of the profile. (`surplus = "none"`: no window there.)
 /// - No monitors: no windows.
@@ -160,54 +171,89 @@ pub fn order(monitors: &[Monitor]) -> Vec<usize> {
 /// Each window covers exactly its monitor (physical pixels), so it never leaves its bounds.
 pub fn plan(monitors: &[Monitor], profile: &WallProfile) -> Vec<WindowPlan> {
     let ordered = order(monitors);
-    let n_screens = profile.screens.len();
+    // Position (in `ordered`) -> the profile screen it shows.
+    let mut primary: Vec<Option<usize>> = vec![None; ordered.len()];
+    let mut placed = vec![false; profile.screens.len()];
+    for (si, s) in profile.screens.iter().enumerate() {
+        let Some(name) = &s.monitor else { continue };
+        if let Some(pos) = ordered
+            .iter()
+            .position(|&mi| &monitors[mi].name == name)
+            .filter(|&pos| primary[pos].is_none())
+        {
+            primary[pos] = Some(si);
+            placed[si] = true;
+        }
+    }
+    let free: Vec<usize> = (0..ordered.len())
+        .filter(|&p| primary[p].is_none())
+        .collect();
+    let mut free = free.into_iter();
+    for (si, done) in placed.iter_mut().enumerate() {
+        if *done {
+            continue;
+        }
+        match free.next() {
+            Some(pos) => {
+                primary[pos] = Some(si);
+                *done = true;
+            }
+            None => break,
+        }
+    }
+    let leftover: Vec<usize> = (0..profile.screens.len())
+        .filter(|&si| !placed[si])
+        .collect();
+    let shown: Vec<usize> = (0..ordered.len())
+        .filter(|&p| primary[p].is_some())
+        .collect();
+
     let mut out = Vec::with_capacity(ordered.len());
-    for (k, &mi) in ordered.iter().enumerate() {
-        let (title, views, rotate_seconds, profile_screens) = if k < n_screens {
-            let own = &profile.screens[k];
-            let mut views = own.views.clone();
-            let mut rotate = own.rotate_seconds;
-            let mut from = vec![own.index];
-            if profile.monitors.missing == MissingMonitors::Merge {
-                for extra in profile.screens.iter().skip(ordered.len()) {
-                    if extra.index % ordered.len() != k {
-                        continue;
-                    }
-                    from.push(extra.index);
-                    for v in &extra.views {
-                        if !views.contains(v) {
-                            views.push(v.clone());
+    for (pos, &mi) in ordered.iter().enumerate() {
+        let (title, items, rotate_seconds, profile_screens, screen_cfg) = match primary[pos] {
+            Some(si) => {
+                let own = &profile.screens[si];
+                let mut items = own.items(profile.rotate_seconds);
+                let mut rotate = own.rotate_seconds;
+                let mut from = vec![own.index];
+                if profile.monitors.missing == MissingMonitors::Merge && !shown.is_empty() {
+                    let slot = shown.iter().position(|&p| p == pos).unwrap_or(0);
+                    for (i, &extra) in leftover.iter().enumerate() {
+                        if i % shown.len() != slot {
+                            continue;
                         }
+                        let e = &profile.screens[extra];
+                        from.push(e.index);
+                        merge_items(&mut items, e.items(profile.rotate_seconds));
                     }
                 }
+                if items.len() > 1 && rotate == 0 {
+                    rotate = profile.rotate_seconds;
+                }
+                let title = if from.len() > 1 {
+                    from.iter()
+                        .map(|&i| profile.screens[i].title.as_str())
+                        .filter(|t| !t.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                } else {
+                    own.title.clone()
+                };
+                (title, items, rotate, from, Some(own))
             }
-            if views.len() > 1 && rotate == 0 {
-                rotate = profile.rotate_seconds;
-            }
-            let title = if from.len() > 1 {
-                from.iter()
-                    .map(|&i| profile.screens[i].title.as_str())
-                    .filter(|t| !t.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            } else {
-                own.title.clone()
-            };
-            (title, views, rotate, from)
-        } else {
-            match profile.monitors.surplus {
+            None => match profile.monitors.surplus {
                 SurplusMonitors::None => continue,
                 SurplusMonitors::RotateAll => {
-                    let views = profile.all_views();
-                    let rotate = if views.len() > 1 {
+                    let items = profile.all_items();
+                    let rotate = if items.len() > 1 {
                         profile.rotate_seconds
                     } else {
                         0
                     };
                     let from = profile.screens.iter().map(|s| s.index).collect();
-                    ("All views".to_string(), views, rotate, from)
+                    ("All views".to_string(), items, rotate, from, None)
                 }
-            }
+            },
         };
         let m = &monitors[mi];
         let screen = out.len();
@@ -226,12 +272,38 @@ pub fn plan(monitors: &[Monitor], profile: &WallProfile) -> Vec<WindowPlan> {
             url: format!("index.html{route}"),
             route,
             title,
-            views,
+            views: items
+                .iter()
+                .map(|i| i.view.clone())
+                .fold(Vec::new(), |mut v, x| {
+                    if !v.contains(&x) {
+                        v.push(x);
+                    }
+                    v
+                }),
             rotate_seconds,
+            items,
             profile_screens,
+            profile: profile.name.clone(),
+            theme: screen_cfg.and_then(|s| s.theme).unwrap_or(profile.theme),
+            zoom: screen_cfg.and_then(|s| s.zoom).unwrap_or(profile.zoom),
+            showcase: screen_cfg.is_some_and(|s| s.showcase),
         });
     }
     out
+}
+
+/// Screens whose named monitor is not among `monitors` (they fall back to index order):
+/// `(screen index, monitor name)`.
+pub fn missing_monitors(monitors: &[Monitor], profile: &WallProfile) -> Vec<(usize, String)> {
+    profile
+        .screens
+        .iter()
+        .filter_map(|s| {
+            let name = s.monitor.as_ref()?;
+            (!monitors.iter().any(|m| &m.name == name)).then(|| (s.index, name.clone()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -298,8 +370,10 @@ mod tests {
                     title: format!("S{i}"),
                     views: v.iter().map(|s| s.to_string()).collect(),
                     rotate_seconds: 0,
+                    ..Default::default()
                 })
                 .collect(),
+            ..WallProfile::default()
         }
     }
 
@@ -516,5 +590,142 @@ mod tests {
         assert_eq!(json["label"], "wall-0");
         assert_eq!(json["url"], "index.html#/wall/0");
         assert_eq!(json["fullscreen"], true);
+    }
+
+    fn six() -> WallProfile {
+        let text = crate::wall::registry::BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == "six-screen")
+            .unwrap()
+            .1;
+        WallProfile::from_toml(text).unwrap()
+    }
+
+    /// The six-screen example's monitors: two rows of three, named as in the profile.
+    fn grid6() -> Vec<Monitor> {
+        let names = ["DP-1", "DP-2", "DP-3", "HDMI-1", "HDMI-2", "HDMI-3"];
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                Monitor::new(
+                    n,
+                    (i as u32 % 3 * W) as i32,
+                    (i as u32 / 3 * H) as i32,
+                    W,
+                    H,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn screens_go_to_their_named_monitors() {
+        let mut prof = profile(&[&["a"], &["b"], &["c"]]);
+        prof.screens[0].monitor = Some("DUMMY2".into());
+        prof.screens[2].monitor = Some("DUMMY0".into());
+        let p = plan_checked(&row(3), &prof);
+        let got: Vec<_> = p
+            .iter()
+            .map(|w| (w.monitor_name.as_str(), views(w)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("DUMMY0", vec!["c"]),
+                ("DUMMY1", vec!["b"]),
+                ("DUMMY2", vec!["a"])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_monitor_that_is_missing_falls_back_to_index_order() {
+        let mut prof = profile(&[&["a"], &["b"], &["c"]]);
+        prof.screens[1].monitor = Some("HDMI-9".into());
+        let p = plan_checked(&row(3), &prof);
+        let got: Vec<_> = p.iter().map(|w| views(w)).collect();
+        assert_eq!(got, [["a"], ["b"], ["c"]]);
+        assert_eq!(
+            missing_monitors(&row(3), &prof),
+            [(1, "HDMI-9".to_string())]
+        );
+    }
+
+    #[test]
+    fn six_screen_example_fills_a_two_by_three_grid() {
+        let prof = six();
+        let monitors = grid6();
+        let p = plan_checked(&monitors, &prof);
+        assert_eq!(p.len(), 6);
+        assert!(missing_monitors(&monitors, &prof).is_empty());
+        assert_eq!(
+            monitors_of(&p),
+            ["DP-1", "DP-2", "DP-3", "HDMI-1", "HDMI-2", "HDMI-3"]
+        );
+        assert_eq!(views(&p[2]), ["topics", "top_posts"]);
+        let dwell: Vec<u32> = p[2].items.iter().map(|i| i.dwell).collect();
+        assert_eq!(dwell, [30, 20]);
+        assert_eq!(p[3].zoom, 1.15);
+        assert_eq!(p[3].y, 1080);
+        // Shuffled names: the screens follow their monitors, not the positions.
+        let mut swapped = grid6();
+        swapped[0].name = "DP-3".into();
+        swapped[2].name = "DP-1".into();
+        let p = plan_checked(&swapped, &prof);
+        assert_eq!(views(&p[0]), ["topics", "top_posts"]);
+        assert_eq!(views(&p[2]), ["volume"]);
+    }
+
+    #[test]
+    fn unplugging_a_named_monitor_merges_its_playlist_with_dwells() {
+        let prof = six();
+        let mut monitors = grid6();
+        monitors.remove(2); // DP-3 (topics/top_posts) is gone
+        let p = plan_checked(&monitors, &prof);
+        assert_eq!(p.len(), 5);
+        // The left-over screen 2 joins the first window's rotation, keeping its dwells.
+        assert_eq!(views(&p[0]), ["volume", "topics", "top_posts"]);
+        let dwell: Vec<u32> = p[0].items.iter().map(|i| i.dwell).collect();
+        assert_eq!(dwell, [20, 30, 20]);
+        assert_eq!(p[0].profile_screens, [0, 2]);
+        // Plugged back: the original plan.
+        assert_eq!(plan(&grid6(), &prof), plan(&grid6(), &prof));
+        assert_eq!(views(&plan(&grid6(), &prof)[0]), ["volume"]);
+    }
+
+    #[test]
+    fn the_scene_in_force_decides_the_plan() {
+        use chrono::TimeZone;
+        let prof = six();
+        // Wed 2026-01-14 22:00 local (21:00 UTC): the night scene.
+        let night = prof.at(chrono::Utc.with_ymd_and_hms(2026, 1, 14, 21, 0, 0).unwrap());
+        assert_eq!(night.active_scene.as_deref(), Some("night"));
+        let p = plan_checked(&grid6(), &night);
+        assert_eq!(views(&p[1]), ["stream"]);
+        assert_eq!(p[1].zoom, 1.25);
+        // Sat: weekend, screen 0 rotates two views at 30 s in high contrast.
+        let weekend = prof.at(chrono::Utc.with_ymd_and_hms(2026, 1, 17, 12, 0, 0).unwrap());
+        let p = plan_checked(&grid6(), &weekend);
+        assert_eq!(views(&p[0]), ["volume", "sentiment"]);
+        assert_eq!(p[0].rotate_seconds, 30);
+        assert_eq!(p[0].theme, Theme::Contrast);
+    }
+
+    #[test]
+    fn showcase_flag_and_profile_name_reach_the_window() {
+        let text = crate::wall::registry::BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == "lobby")
+            .unwrap()
+            .1;
+        let prof = WallProfile::from_toml(text).unwrap();
+        let p = plan_checked(&row(2), &prof);
+        assert!(p.iter().all(|w| w.showcase && w.profile == "lobby"));
+        assert_eq!(p[0].theme, Theme::Light);
+        assert_eq!(
+            p[0].items[0].caption.as_deref(),
+            Some("What you see is our social customer care center, live.")
+        );
     }
 }

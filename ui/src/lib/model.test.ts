@@ -42,7 +42,7 @@ describe('view model', () => {
     expect(toScreenView('volume')).toEqual({ kind: 'volume' });
     expect(toScreenView({ view: 'stream', topic: 'outage' })).toEqual({ kind: 'stream', topic: 'outage' });
     expect(toScreenView({ name: 'sentiment', channel: 'x' })).toEqual({ kind: 'sentiment', channel: 'x' });
-    expect(toScreenView('alerts')).toEqual({ kind: 'unknown', name: 'alerts' });
+    expect(toScreenView('sparkles')).toEqual({ kind: 'unknown', name: 'sparkles' });
     expect(toScreenView(7)).toEqual({ kind: 'unknown', name: '7' });
   });
 

@@ -57,6 +57,26 @@ export interface ViewSpec {
   kind: ViewKind;
   topic?: string;
   channel?: string;
+  /** The wall screen showing the view (remote walls, showcase screens). */
+  ctx?: ScreenCtx;
+}
+
+/** Which wall screen asks: sent with view calls, so the server masks data for showcase screens. */
+export interface ScreenCtx {
+  profile?: string;
+  screen?: number;
+  showcase?: boolean;
+}
+
+/** The screen args of a view call (only what is set). */
+export function screenArgs(spec: { ctx?: ScreenCtx }): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const c = spec.ctx;
+  if (!c) return out;
+  if (c.profile) out.profile = c.profile;
+  if (typeof c.screen === 'number') out.screen = c.screen;
+  if (c.showcase) out.showcase = true;
+  return out;
 }
 
 export type ScreenView = ViewSpec | { kind: 'unknown'; name: string };

@@ -1,12 +1,30 @@
-// Hash routes: #/wall/{screenIndex}, #/view/{volume|sentiment|stream}, #/operator.
-// A query after the route (`#/view/stream?topic=outage&token=…`) carries options.
+// Routes. Hash routes: #/wall/{screenIndex}, #/view/{kind}, #/operator. A query after the route
+// (`#/view/stream?topic=outage&token=…`) carries options.
+// Remote walls use a path: /wall/{profile}/{screen} (served by `sunward serve`), so a wall PC
+// with only a browser opens http://HOST:PORT/wall/lobby/0?token=….
 
 import type { ViewKind } from './types';
 
-export const VIEW_KINDS: readonly ViewKind[] = ['volume', 'sentiment', 'stream'];
+/** Every wall view kind. Add a view: one name here, one line in views/registry.ts (and the
+ *  core's src/wall/views.rs). */
+export const VIEW_KINDS: readonly ViewKind[] = [
+  'volume',
+  'sentiment',
+  'stream',
+  'topics',
+  'top_posts',
+  'follow_the_sun',
+  'kpi',
+  'health',
+  'highlights',
+  'tour',
+  'alerts',
+  'crisis',
+  'agent_load',
+];
 
 export type Route =
-  | { name: 'wall'; screen: number }
+  | { name: 'wall'; screen: number; profile?: string }
   | { name: 'view'; view: ViewKind; topic?: string; channel?: string }
   | { name: 'operator' }
   | { name: 'unknown'; path: string };
@@ -24,7 +42,28 @@ export function splitHash(hash: string): { path: string; query: URLSearchParams 
   return { path, query };
 }
 
-export function parseRoute(hash: string): Route {
+const PROFILE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `/wall/{profile}/{screen}` (a remote wall), else null. */
+export function parseWallPath(pathname: string): Route | null {
+  const parts = pathname.split('/').filter(Boolean);
+  if (parts[0] !== 'wall' || parts.length < 2 || parts.length > 3) return null;
+  let profile: string;
+  try {
+    profile = decodeURIComponent(parts[1] ?? '');
+  } catch {
+    return { name: 'unknown', path: pathname };
+  }
+  const screen = Number(parts[2] ?? '0');
+  if (!PROFILE_NAME.test(profile) || !Number.isInteger(screen) || screen < 0) {
+    return { name: 'unknown', path: pathname };
+  }
+  return { name: 'wall', screen, profile };
+}
+
+export function parseRoute(hash: string, pathname = '/'): Route {
+  const remote = parseWallPath(pathname);
+  if (remote) return remote;
   const { path, query } = splitHash(hash);
   const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
   const [head, arg] = parts;
@@ -51,4 +90,9 @@ export function viewHref(view: ViewKind): string {
 
 export function wallHref(screen: number): string {
   return `#/wall/${screen}`;
+}
+
+/** The address of a remote wall screen (give it a wall token: `?token=…`). */
+export function remoteWallHref(profile: string, screen: number): string {
+  return `/wall/${encodeURIComponent(profile)}/${screen}`;
 }

@@ -4,6 +4,16 @@ const TITLES: Record<string, string> = {
   volume: 'Volume',
   sentiment: 'Sentiment',
   stream: 'Latest mentions',
+  topics: 'Topics',
+  top_posts: 'Top posts by reach',
+  follow_the_sun: 'Follow the sun',
+  kpi: 'Key figures',
+  health: 'Wall health',
+  highlights: 'Highlights',
+  tour: 'Welcome',
+  alerts: 'Alerts',
+  crisis: 'Crisis',
+  agent_load: 'Agent load',
 };
 
 export function viewTitle(v: ScreenView): string {

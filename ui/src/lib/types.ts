@@ -85,7 +85,21 @@ export interface Chart {
   svg: string;
 }
 
-export type ViewKind = 'volume' | 'sentiment' | 'stream';
+export type ViewKind =
+  | 'volume'
+  | 'sentiment'
+  | 'stream'
+  // Wall views (src/wall, ui/src/views/registry.ts); issue 6 and 4 build the last three.
+  | 'topics'
+  | 'top_posts'
+  | 'follow_the_sun'
+  | 'kpi'
+  | 'health'
+  | 'highlights'
+  | 'tour'
+  | 'alerts'
+  | 'crisis'
+  | 'agent_load';
 
 export interface WallScreen {
   index: number;
@@ -119,4 +133,59 @@ export interface Rejects {
 export type SunwardEvent =
   | { type: 'mentions'; count: number; latest: StoredMention[] }
   | { type: 'heartbeat'; now: number }
-  | { type: 'resync' };
+  | { type: 'resync' }
+  | ({ type: 'alert' } & AlertNotice)
+  | ({ type: 'wall_control' } & WallControl);
+
+/** `Event::Alert` (src/events.rs). */
+export interface AlertNotice {
+  id: number;
+  kind: string;
+  severity: string;
+  state: string;
+  title: string;
+  topic?: string | null;
+  channel?: string | null;
+  fired_at: number;
+  drill: boolean;
+}
+
+/** A playlist item of a wall screen (src/wall/profile.rs `Item`). */
+export interface WallItem {
+  view: string;
+  dwell: number;
+  topic?: string;
+  channel?: string;
+  caption?: string;
+}
+
+/** `Event::WallControl`: an operator pushed, froze, blacked out or released screens. */
+export interface WallControl {
+  action: 'push' | 'freeze' | 'blackout' | 'release';
+  item?: WallItem;
+  profile?: string | null;
+  screen?: number | null;
+  by: string;
+  at: number;
+}
+
+/** `view.screen`: what a wall screen shows now. */
+export interface ScreenInfo {
+  profile: string;
+  scene: string | null;
+  screen: number;
+  screens: number;
+  title: string;
+  items: WallItem[];
+  theme: 'dark' | 'light' | 'contrast';
+  zoom: number;
+  showcase: boolean;
+  captions: string[];
+  stale_after_seconds: number;
+  takeover_severity: string | null;
+  sound: boolean;
+  takeover: AlertNotice | null;
+  control: WallControl | null;
+  fallback: boolean;
+  problems: { line: number; field: string; message: string; fix: string; warning: boolean }[];
+}

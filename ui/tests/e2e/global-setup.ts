@@ -107,6 +107,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
   process.env.SUNWARD_E2E_URL = base;
   process.env.SUNWARD_TOKEN = token;
+  // Tests that issue more tokens (wall tokens: walls.spec.ts) run the CLI on the same database.
+  process.env.SUNWARD_E2E_DB = join(dir, 'e2e.db');
+  process.env.SUNWARD_E2E_BIN = mock ? '' : bin;
   console.log(`e2e: ${mock ? 'MOCK server' : bin} at ${base}`);
   return stop;
 }

@@ -1,0 +1,312 @@
+//! Merging and cooldown: one event is one alert that grows, not fifty alerts.
+//!
+//! Signals merge by key: `topic:<t>` when the signal has a topic, else `channel:<c>`, and
+//! `influencer:<author>` for an influencer post without a topic. A signal joins the open alert of
+//! its key if that alert's last signal is at most `cooldown` earlier (event time). A channel-level
+//! signal whose stories overlap an active alert's stories joins that alert (the same event seen
+//! per channel). After an alert is resolved, signals of its key stay quiet for the cooldown unless
+//! they are more severe. Drill signals never merge with real ones.
+//!
+//! Pure: no I/O. [`Merger::apply`] says what changed; `src/alerts` stores it and tells the walls.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::detect::{Severity, Signal, StoryEvidence};
+
+#[derive(Debug, Clone)]
+pub struct Active {
+    /// 0 until stored.
+    pub id: i64,
+    pub key: String,
+    pub kind: String,
+    pub kinds: BTreeSet<String>,
+    pub topic: Option<String>,
+    pub channel: Option<String>,
+    pub severity: Severity,
+    pub resolved: bool,
+    pub title: String,
+    pub fired_at: i64,
+    pub last_at: i64,
+    pub signals: i64,
+    pub drill: bool,
+    /// Latest evidence per kind.
+    pub evidence: BTreeMap<String, Value>,
+    pub stories: Vec<StoryEvidence>,
+    /// Event time of the last change worth writing.
+    pub written_at: i64,
+}
+
+impl Active {
+    pub fn evidence_json(&self) -> Value {
+        serde_json::to_value(&self.evidence).unwrap_or(Value::Null)
+    }
+    pub fn stories_json(&self) -> Value {
+        serde_json::to_value(&self.stories).unwrap_or(Value::Null)
+    }
+    pub fn kinds_vec(&self) -> Vec<String> {
+        self.kinds.iter().cloned().collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A new alert; its `key` indexes [`Merger::get`].
+    Opened(String),
+    /// An alert grew in a way worth writing (severity, a new kind, or minutes of growth).
+    Grew(String),
+}
+
+pub struct Merger {
+    pub cooldown_ms: i64,
+    active: HashMap<String, Active>,
+}
+
+/// Rewrite an alert's row at most this often (event time) while it only grows in count.
+const WRITE_EVERY_MS: i64 = 5 * 60_000;
+
+impl Merger {
+    pub fn new(cooldown_minutes: i64) -> Merger {
+        Merger {
+            cooldown_ms: cooldown_minutes.max(1) * 60_000,
+            active: HashMap::new(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Active> {
+        self.active.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Active> {
+        self.active.get_mut(key)
+    }
+
+    /// Seeds the merger with an alert read back from the store (restart).
+    pub fn seed(&mut self, a: Active) {
+        self.active.insert(a.key.clone(), a);
+    }
+
+    /// Marks the alert with `id` resolved (it stays as the cooldown's memory).
+    pub fn resolved(&mut self, id: i64) {
+        if let Some(a) = self.active.values_mut().find(|a| a.id == id) {
+            a.resolved = true;
+        }
+    }
+
+    pub fn active(&self) -> impl Iterator<Item = &Active> {
+        self.active.values()
+    }
+
+    pub fn key_of(s: &Signal) -> String {
+        let prefix = if s.drill { "drill:" } else { "" };
+        match (&s.topic, &s.channel, &s.author) {
+            (Some(t), _, _) => format!("{prefix}topic:{t}"),
+            (None, _, Some(a)) if s.kind == crate::detect::Kind::Influencer => {
+                format!("{prefix}influencer:{a}")
+            }
+            (None, Some(c), _) => format!("{prefix}channel:{c}"),
+            (None, None, _) => format!("{prefix}all"),
+        }
+    }
+
+    pub fn apply(&mut self, s: Signal) -> Option<Change> {
+        let own = Self::key_of(&s);
+        let cooldown = self.cooldown_ms;
+        let live = |a: &Active| !a.resolved && s.at - a.last_at <= cooldown && a.drill == s.drill;
+        let mut key = own.clone();
+        if !self.active.get(&own).is_some_and(live) && s.topic.is_none() {
+            // The same event seen on a channel: shares a story with an active alert.
+            let ids: BTreeSet<u64> = s.stories.iter().map(|x| x.id).collect();
+            if !ids.is_empty() {
+                if let Some(a) = self
+                    .active
+                    .values()
+                    .filter(|a| live(a) && a.stories.iter().any(|x| ids.contains(&x.id)))
+                    .max_by_key(|a| a.last_at)
+                {
+                    key = a.key.clone();
+                }
+            }
+        }
+        match self.active.get_mut(&key) {
+            Some(a) if live(a) => {
+                a.signals += 1;
+                a.last_at = a.last_at.max(s.at);
+                let new_kind = a.kinds.insert(s.kind.as_str().to_string());
+                let worse = s.severity > a.severity;
+                if worse {
+                    a.severity = s.severity;
+                }
+                if worse || new_kind {
+                    a.title = s.title.clone();
+                }
+                a.evidence.insert(s.kind.as_str().to_string(), s.evidence);
+                merge_stories(&mut a.stories, s.stories);
+                if worse || new_kind || s.at - a.written_at >= WRITE_EVERY_MS {
+                    a.written_at = s.at;
+                    Some(Change::Grew(key))
+                } else {
+                    None
+                }
+            }
+            Some(a) if a.resolved && s.at - a.last_at <= cooldown && s.severity <= a.severity => {
+                // Resolved and still within cooldown: the same event still echoing.
+                a.last_at = s.at;
+                None
+            }
+            _ => {
+                self.prune(s.at);
+                let kind = s.kind.as_str().to_string();
+                let a = Active {
+                    id: 0,
+                    key: own.clone(),
+                    kinds: BTreeSet::from([kind.clone()]),
+                    kind: kind.clone(),
+                    topic: s.topic,
+                    channel: s.channel,
+                    severity: s.severity,
+                    resolved: false,
+                    title: s.title,
+                    fired_at: s.at,
+                    last_at: s.at,
+                    signals: 1,
+                    drill: s.drill,
+                    evidence: BTreeMap::from([(kind, s.evidence)]),
+                    stories: s.stories,
+                    written_at: s.at,
+                };
+                self.active.insert(own.clone(), a);
+                Some(Change::Opened(own))
+            }
+        }
+    }
+
+    /// Forgets alerts quiet for two cooldowns (they can no longer merge or suppress).
+    fn prune(&mut self, now: i64) {
+        let keep = 2 * self.cooldown_ms;
+        self.active.retain(|_, a| now - a.last_at <= keep);
+    }
+}
+
+fn merge_stories(into: &mut Vec<StoryEvidence>, more: Vec<StoryEvidence>) {
+    for s in more {
+        match into.iter_mut().find(|x| x.id == s.id) {
+            Some(x) => {
+                x.posts = x.posts.max(s.posts);
+                x.reach = x.reach.max(s.reach);
+            }
+            None => into.push(s),
+        }
+    }
+    into.sort_by(|a, b| b.reach.cmp(&a.reach));
+    into.truncate(5);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Kind;
+
+    fn sig(kind: Kind, topic: Option<&str>, at: i64, sev: Severity) -> Signal {
+        Signal {
+            kind,
+            topic: topic.map(String::from),
+            channel: None,
+            at,
+            severity: sev,
+            drill: false,
+            title: format!("{kind:?} {at}"),
+            evidence: serde_json::json!({"at": at}),
+            stories: vec![],
+            author: None,
+        }
+    }
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn one_event_is_one_alert_that_grows() {
+        let mut m = Merger::new(60);
+        assert_eq!(
+            m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Watch)),
+            Some(Change::Opened("topic:delays".into()))
+        );
+        // Fifty more minutes of the same spike: no new alert, few writes.
+        let mut grew = 0;
+        for i in 1..50 {
+            match m.apply(sig(Kind::VolumeSpike, Some("delays"), i * MIN, Severity::Watch)) {
+                Some(Change::Opened(_)) => panic!("a second alert"),
+                Some(Change::Grew(_)) => grew += 1,
+                None => {}
+            }
+        }
+        assert!(grew <= 10, "{grew}");
+        // A new kind and a worse severity are written at once.
+        assert_eq!(
+            m.apply(sig(Kind::CrisisTerms, Some("delays"), 50 * MIN, Severity::Crisis)),
+            Some(Change::Grew("topic:delays".into()))
+        );
+        let a = m.get("topic:delays").unwrap();
+        assert_eq!(a.signals, 51);
+        assert_eq!(a.severity, Severity::Crisis);
+        assert_eq!(a.kinds.len(), 2);
+        assert_eq!(a.fired_at, 0);
+    }
+
+    #[test]
+    fn after_the_cooldown_a_new_alert_opens() {
+        let mut m = Merger::new(60);
+        m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Watch));
+        assert!(matches!(
+            m.apply(sig(Kind::VolumeSpike, Some("delays"), 61 * MIN, Severity::Watch)),
+            Some(Change::Opened(_))
+        ));
+    }
+
+    #[test]
+    fn resolved_alerts_keep_quiet_unless_worse() {
+        let mut m = Merger::new(60);
+        m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Warning));
+        m.get_mut("topic:delays").unwrap().id = 7;
+        m.resolved(7);
+        assert_eq!(
+            m.apply(sig(Kind::VolumeSpike, Some("delays"), 10 * MIN, Severity::Warning)),
+            None
+        );
+        assert!(matches!(
+            m.apply(sig(Kind::VolumeSpike, Some("delays"), 20 * MIN, Severity::Crisis)),
+            Some(Change::Opened(_))
+        ));
+    }
+
+    #[test]
+    fn channel_signals_join_the_topic_alert_sharing_a_story() {
+        let mut m = Merger::new(60);
+        let story = StoryEvidence {
+            id: 42,
+            first_seen: 0,
+            posts: 3,
+            reach: 100,
+            text: "x".into(),
+        };
+        let mut a = sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Warning);
+        a.stories = vec![story.clone()];
+        m.apply(a);
+        let mut c = sig(Kind::VolumeSpike, None, MIN, Severity::Warning);
+        c.channel = Some("x".into());
+        c.stories = vec![story];
+        assert!(!matches!(m.apply(c), Some(Change::Opened(_))));
+        assert!(m.get("channel:x").is_none());
+        assert_eq!(m.get("topic:delays").unwrap().signals, 2);
+    }
+
+    #[test]
+    fn drills_never_merge_with_real_alerts() {
+        let mut m = Merger::new(60);
+        m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Warning));
+        let mut d = sig(Kind::VolumeSpike, Some("delays"), MIN, Severity::Warning);
+        d.drill = true;
+        assert_eq!(m.apply(d), Some(Change::Opened("drill:topic:delays".into())));
+    }
+}
