@@ -401,6 +401,9 @@ impl App {
                 if let Some(r) = crate::showcase::dispatch(self, who, other, args.clone()).await { return r; }
                 if let Some(r) = crate::alerts::api::dispatch(self, who, other, args.clone()).await { return r; }
                 if let Some(r) = crate::care::api::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) = crate::sites::api::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
                 let _ = (&args, who);
                 Err(ApiError::UnknownCommand(other.to_string()))
             }

@@ -126,6 +126,8 @@ pub fn access_of(command: &str) -> Access {
         "cases.assign" | "cases.tick" => Access::Lead,
         "cases.approve" => Access::Approve,
         "wall.alive" => Access::WallRead,
+        // Follow-the-sun (src/sites): everyone but a wall may see who is on duty.
+        "shifts.now" => Access::Read,
         _ => area_access(command).unwrap_or(Access::Admin),
     }
 }

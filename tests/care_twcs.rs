@@ -62,7 +62,10 @@ fn nearest_rank(v: &mut [i64], p: f64) -> i64 {
 }
 
 /// Per brand: (answered openers, median ms, p90 ms), and per opener the first reply time.
-fn independent(rows: &[Row]) -> (BTreeMap<String, (usize, i64, i64)>, HashMap<String, i64>) {
+/// Per brand: (answered, median ms, p90 ms).
+type PerBrand = BTreeMap<String, (usize, i64, i64)>;
+
+fn independent(rows: &[Row]) -> (PerBrand, HashMap<String, i64>) {
     let openers: HashMap<&str, &Row> = rows
         .iter()
         .filter(|r| r.inbound && r.parent.is_none())

@@ -81,12 +81,20 @@ async fn feed(State(f): State<Feed>) -> Response {
 
 async fn feed_server() -> (String, Feed) {
     let f = Feed::default();
-    let addr = serve(Router::new().route("/feed", get(feed)).with_state(f.clone())).await;
+    let addr = serve(
+        Router::new()
+            .route("/feed", get(feed))
+            .with_state(f.clone()),
+    )
+    .await;
     (format!("http://{addr}/feed"), f)
 }
 
 async fn source_rows(app: &App) -> Vec<Value> {
-    let v = app.dispatch("sources.list", Value::Null).await.expect("list");
+    let v = app
+        .dispatch("sources.list", Value::Null)
+        .await
+        .expect("list");
     v["sources"].as_array().cloned().unwrap_or_default()
 }
 
@@ -124,7 +132,11 @@ async fn sources_added_and_removed_through_the_api_start_and_stop_without_a_rest
     tokio::time::sleep(Duration::from_millis(300)).await;
     let paused_at = f.hits.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(f.hits.load(Ordering::SeqCst), paused_at, "a disabled source does not poll");
+    assert_eq!(
+        f.hits.load(Ordering::SeqCst),
+        paused_at,
+        "a disabled source does not poll"
+    );
     assert_eq!(source_rows(&app).await[0]["health"]["state"], "disabled");
     app.dispatch("sources.enable", json!({"name": "forum"}))
         .await
@@ -140,7 +152,11 @@ async fn sources_added_and_removed_through_the_api_start_and_stop_without_a_rest
     tokio::time::sleep(Duration::from_millis(300)).await;
     let removed_at = f.hits.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(f.hits.load(Ordering::SeqCst), removed_at, "a removed source stops");
+    assert_eq!(
+        f.hits.load(Ordering::SeqCst),
+        removed_at,
+        "a removed source stops"
+    );
     assert!(source_rows(&app).await.is_empty());
     assert_eq!(
         app.store().mention_count().await.expect("count"),
@@ -150,15 +166,36 @@ async fn sources_added_and_removed_through_the_api_start_and_stop_without_a_rest
 
     // Bad input names what is wrong; nothing is registered.
     for (args, says) in [
-        (json!({"kind": "gopher", "name": "a", "url": url}), "unknown source kind"),
-        (json!({"kind": "rss", "name": "Bad Name", "url": url}), "bad source name"),
-        (json!({"kind": "rss", "name": "a", "url": "not a url"}), "bad URL"),
+        (
+            json!({"kind": "gopher", "name": "a", "url": url}),
+            "unknown source kind",
+        ),
+        (
+            json!({"kind": "rss", "name": "Bad Name", "url": url}),
+            "bad source name",
+        ),
+        (
+            json!({"kind": "rss", "name": "a", "url": "not a url"}),
+            "bad URL",
+        ),
         (json!({"kind": "rss", "name": "a"}), "needs --url"),
-        (json!({"kind": "webhook", "name": "hook"}), "needs --secret-env"),
-        (json!({"kind": "rss", "name": "a", "url": url, "interval": "0s"}), "bad interval"),
-        (json!({"kind": "rss", "name": "a", "url": url, "colour": "red"}), "unknown field"),
+        (
+            json!({"kind": "webhook", "name": "hook"}),
+            "needs --secret-env",
+        ),
+        (
+            json!({"kind": "rss", "name": "a", "url": url, "interval": "0s"}),
+            "bad interval",
+        ),
+        (
+            json!({"kind": "rss", "name": "a", "url": url, "colour": "red"}),
+            "unknown field",
+        ),
     ] {
-        let e = app.dispatch("sources.add", args).await.expect_err("refused");
+        let e = app
+            .dispatch("sources.add", args)
+            .await
+            .expect_err("refused");
         assert!(e.to_string().contains(says), "{e} should say {says}");
     }
     assert!(source_rows(&app).await.is_empty());
@@ -176,7 +213,11 @@ async fn only_admins_manage_sources_and_agents_may_read_them() {
     for role in [Role::Wall, Role::Agent, Role::Lead, Role::Exec, Role::Legal] {
         let who = Principal::new("someone", role);
         let e = app
-            .dispatch_as(&who, "sources.add", json!({"kind": "rss", "name": "a", "url": "http://127.0.0.1:9/"}))
+            .dispatch_as(
+                &who,
+                "sources.add",
+                json!({"kind": "rss", "name": "a", "url": "http://127.0.0.1:9/"}),
+            )
             .await
             .expect_err("forbidden");
         assert!(matches!(e, ApiError::Forbidden(_)), "{role}: {e}");
@@ -210,9 +251,11 @@ async fn a_source_added_by_another_process_is_picked_up_by_the_running_server() 
         app.store().mention_count().await.unwrap_or(0) == 3
     })
     .await;
-    assert!(connectors::remove_source(&dir.path().join("m.db"), "cli-feed")
-        .await
-        .expect("remove"));
+    assert!(
+        connectors::remove_source(&dir.path().join("m.db"), "cli-feed")
+            .await
+            .expect("remove")
+    );
     wait_for("the running server drops it", || async {
         source_rows(&app).await.is_empty()
     })
@@ -267,12 +310,19 @@ secret_env = "SUNWARD_TEST_HOOK_SECRET"
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["name"], "status-page");
     assert_eq!(rows[1]["enabled"], false);
-    assert!(rows[1]["cursor"].is_string(), "its cursor stays: {}", rows[1]);
+    assert!(
+        rows[1]["cursor"].is_string(),
+        "its cursor stays: {}",
+        rows[1]
+    );
 
     // A bad [[sources]] entry stops the start with a message that names it.
     std::fs::write(&cfg, "[[sources]]\nkind = \"rss\"\nname = \"feed\"\n").expect("write");
     let e = sunward::config::Config::load(Some(&cfg)).expect_err("refused");
-    assert!(e.to_string().contains("`feed`") && e.to_string().contains("url"), "{e}");
+    assert!(
+        e.to_string().contains("`feed`") && e.to_string().contains("url"),
+        "{e}"
+    );
     std::fs::write(&cfg, "[[sources]]\nkind = \"x\"\nname = \"x\"\nurl = \"https://api.x.com/2/tweets/search/stream\"\n").expect("write");
     let e = sunward::config::Config::load(Some(&cfg)).expect_err("refused");
     assert!(e.to_string().contains("token_env"), "{e}");
@@ -319,7 +369,11 @@ async fn rules_post(State(x): State<X>, h: HeaderMap, Json(body): Json<Value>) -
         let id = (1000 + x.next_id.fetch_add(1, Ordering::SeqCst)).to_string();
         rules.push(json!({"id": id, "value": value, "tag": a["tag"]}));
     }
-    (StatusCode::CREATED, Json(json!({"meta": {}, "errors": errors}))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({"meta": {}, "errors": errors})),
+    )
+        .into_response()
 }
 
 async fn x_stream(State(x): State<X>, h: HeaderMap) -> Response {
@@ -333,7 +387,11 @@ async fn x_stream(State(x): State<X>, h: HeaderMap) -> Response {
         "includes": {"users": [{"id": "42", "username": "traveler", "name": "T"}]},
         "matching_rules": [{"id": "1000", "tag": "sunward:brand"}]
     });
-    ([(header::CONTENT_TYPE, "application/json")], format!("{line}\r\n")).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{line}\r\n"),
+    )
+        .into_response()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,7 +448,13 @@ async fn x_stream_rules_are_kept_on_x_and_foreign_rules_are_left_alone() {
         let rules = x.rules.lock().expect("lock").clone();
         let mut values: Vec<String> = rules
             .iter()
-            .map(|r| format!("{}|{}", r["value"].as_str().unwrap_or(""), r["tag"].as_str().unwrap_or("")))
+            .map(|r| {
+                format!(
+                    "{}|{}",
+                    r["value"].as_str().unwrap_or(""),
+                    r["tag"].as_str().unwrap_or("")
+                )
+            })
             .collect();
         values.sort();
         values
@@ -418,7 +482,10 @@ async fn x_stream_rules_are_kept_on_x_and_foreign_rules_are_left_alone() {
     })
     .await;
     let e = app
-        .dispatch("sources.rules", json!({"name": "x-brand", "rules": [{"value": " "}]}))
+        .dispatch(
+            "sources.rules",
+            json!({"name": "x-brand", "rules": [{"value": " "}]}),
+        )
         .await
         .expect_err("empty rule");
     assert!(e.to_string().contains("needs a filter"), "{e}");

@@ -26,7 +26,9 @@ async fn secrets_go_to_the_keyring_and_never_to_the_file_or_the_database() {
     if !keyring_or_skip(&store).await {
         return;
     }
-    let _s = sunward::store::Store::open_sqlite(&db).await.expect("store");
+    let _s = sunward::store::Store::open_sqlite(&db)
+        .await
+        .expect("store");
     connectors::add_source(
         &db,
         NewSource {
@@ -56,32 +58,46 @@ async fn secrets_go_to_the_keyring_and_never_to_the_file_or_the_database() {
     // Another store of the same database (another process) reads it back from the keyring.
     let again = SecretStore::for_db(&db);
     let got = again.get("partner").await.expect("get");
-    assert_eq!(got.secret.as_ref().map(Secret::expose), Some("keyring-held-secret"));
+    assert_eq!(
+        got.secret.as_ref().map(Secret::expose),
+        Some("keyring-held-secret")
+    );
     // Another database's store does not see it.
     let other = SecretStore::for_db(&dir.path().join("other.db"));
-    assert_eq!(other.get("partner").await.expect("get"), SourceSecrets::default());
+    assert_eq!(
+        other.get("partner").await.expect("get"),
+        SourceSecrets::default()
+    );
 
     // A secret stored in the file earlier (before a keyring existed) is still found, and moves
     // to the keyring when it is set again.
-    std::fs::write(
-        store.path(),
-        "[legacy]\ntoken = \"from-the-file\"\n",
-    )
-    .expect("write");
+    std::fs::write(store.path(), "[legacy]\ntoken = \"from-the-file\"\n").expect("write");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
     }
     let legacy = store.get("legacy").await.expect("get");
-    assert_eq!(legacy.token.as_ref().map(Secret::expose), Some("from-the-file"));
+    assert_eq!(
+        legacy.token.as_ref().map(Secret::expose),
+        Some("from-the-file")
+    );
     store.set("legacy", &legacy).await.expect("set");
     let text = std::fs::read_to_string(store.path()).expect("read");
-    assert!(!text.contains("from-the-file"), "moved out of the file: {text}");
+    assert!(
+        !text.contains("from-the-file"),
+        "moved out of the file: {text}"
+    );
     assert_eq!(store.get("legacy").await.expect("get"), legacy);
 
     // Removing the source removes its keyring item.
-    assert!(connectors::remove_source(&db, "partner").await.expect("remove"));
-    assert_eq!(again.get("partner").await.expect("get"), SourceSecrets::default());
+    assert!(connectors::remove_source(&db, "partner")
+        .await
+        .expect("remove"));
+    assert_eq!(
+        again.get("partner").await.expect("get"),
+        SourceSecrets::default()
+    );
     store.remove("legacy").await.expect("remove");
 }

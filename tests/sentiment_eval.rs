@@ -180,11 +180,11 @@ fn sentiment_accuracy_on_labeled_tweets() {
     let dump_dir = std::env::var("SUNWARD_EVAL_DUMP").ok();
     // (set, rows, floor accuracy, floor macro-F1, floor negative recall) for the shipped analyzer.
     let sets: [(&str, Option<Rows>, f64, f64, f64); 4] = [
-        // measured 0.539 / 0.537 / 0.602
+        // measured 0.541 / 0.539 / 0.641
         ("tweeteval test", tweeteval("test"), 0.525, 0.525, 0.58),
-        // measured 0.571 / 0.557 / 0.699 (the split used to decide rule changes)
-        ("tweeteval val (dev)", tweeteval("val"), 0.555, 0.54, 0.67),
-        // measured 0.733 / 0.729 / 0.684 (498 rows: one row is 0.002)
+        // measured 0.561 / 0.546 / 0.728 (the split used to decide rule changes)
+        ("tweeteval val (dev)", tweeteval("val"), 0.545, 0.53, 0.70),
+        // measured 0.731 / 0.727 / 0.712 (498 rows: one row is 0.002)
         (
             "sentiment140 manual test",
             sentiment140(),
@@ -192,13 +192,13 @@ fn sentiment_accuracy_on_labeled_tweets() {
             0.71,
             0.65,
         ),
-        // measured 0.650 / 0.648 / 0.676
+        // measured 0.651 / 0.648 / 0.703
         (
             "tweet_sentiment_extraction",
             tweet_sentiment_extraction(),
             0.635,
             0.635,
-            0.66,
+            0.68,
         ),
     ];
     let mut failures = Vec::new();
@@ -226,4 +226,54 @@ fn sentiment_accuracy_on_labeled_tweets() {
         "sentiment regressed:\n{}",
         failures.join("\n")
     );
+}
+
+/// Our own authored care tweets (tests/fixtures/sentiment_care.ndjson, no shared data): the
+/// default engine must catch complaints that plain VADER misses.
+#[test]
+fn care_fixture_default_engine_beats_vader() {
+    let text = include_str!("fixtures/sentiment_care.ndjson");
+    let rows = sunward::enrich::eval::ndjson_rows(text);
+    assert!(rows.len() >= 100);
+    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
+    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
+    println!("care fixture sunward {}\ncare fixture vader   {}", ours.line(), vader.line());
+    // Written while tuning the care layer, so optimistic; the floors guard against regressions.
+    assert!(ours.macro_f1 >= 0.85 && ours.recall[0] >= 0.9, "{}", ours.line());
+    assert!(ours.macro_f1 > vader.macro_f1 + 0.2);
+}
+
+/// The learning engine in a predict-then-learn stream beats the default engine on the
+/// shared sets after the first 2,000 texts.
+#[test]
+fn learning_engine_prequential() {
+    if !Path::new(DATA).is_dir() {
+        println!("SKIP learning_engine_prequential: {DATA} not found");
+        return;
+    }
+    let data = Path::new(DATA);
+    let a = Analyzer::new();
+    // (set, floor macro-F1 after 2,000): measured 0.718 and 0.647.
+    for (name, rows, floor) in [
+        (
+            "tweet_sentiment_extraction",
+            sunward::enrich::eval::tweet_sentiment_extraction(data),
+            0.70,
+        ),
+        (
+            "tweeteval test",
+            sunward::enrich::eval::tweeteval(data, "test"),
+            0.63,
+        ),
+    ] {
+        let Some(rows) = rows else {
+            println!("SKIP {name}: missing");
+            continue;
+        };
+        let m = sunward::enrich::eval::prequential(&a, &rows, 2000);
+        let d = sunward::enrich::eval::evaluate(&a, &rows[2000..]);
+        println!("{name:<28} learning {}\n{name:<28} default  {}", m.line(), d.line());
+        assert!(m.macro_f1 >= floor, "{name}: {}", m.line());
+        assert!(m.macro_f1 > d.macro_f1 + 0.05, "{name}: learning does not beat the default engine");
+    }
 }

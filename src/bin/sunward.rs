@@ -118,6 +118,16 @@ enum Command {
         #[command(subcommand)]
         what: sunward::cli::wall::WallCmd,
     },
+    /// Follow-the-sun sites: time zones, shifts, the next site, on-call contacts
+    Sites {
+        #[command(subcommand)]
+        what: sunward::cli::sites::SitesCmd,
+    },
+    /// Who is on duty across the sites, and the coverage gaps and overlaps
+    Shifts {
+        #[command(subcommand)]
+        what: sunward::cli::sites::ShiftsCmd,
+    },
     /// API tokens per person or wall PC, with a role
     Token {
         #[command(subcommand)]
@@ -310,6 +320,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Source { what } => source(what).await,
         Command::Bench { what } => bench::run(what).await,
         Command::Token { what } => sunward::cli::tokens::run(what).await,
+        Command::Sites { what } => sunward::cli::sites::run_sites(what).await,
+        Command::Shifts { what } => sunward::cli::sites::run_shifts(what).await,
         Command::Wall { what } => sunward::cli::wall::run(what).await,
         Command::Alerts { what } => sunward::cli::alerts::run(what).await,
         Command::Drill { what } => sunward::cli::drills::run(what).await,

@@ -27,7 +27,7 @@ then = "watch"
 
 [[rule]]
 name = "demo: a sample of what is addressed to us"
-if = { sample_percent = 70 }
+if = { sample_percent = 98 }
 then = "watch"
 "#;
 
@@ -168,7 +168,7 @@ async fn work(store: &Store, now: i64) -> Result<Vec<i64>, CareError> {
         let who = Principal::new(owner.clone(), role);
         let since = c.assigned_at.unwrap_or(c.opened_at).max(c.opened_at);
         match c.status.as_str() {
-            "assigned" if now - since > delay(c.id, 1, 2, 9) => {
+            "assigned" if now - since > delay(c.id, 1, 1, 5) => {
                 let track = pb.track(&c.track);
                 let via = if track.is_some_and(|t| t.private_reply) {
                     "dm"
@@ -197,7 +197,7 @@ async fn work(store: &Store, now: i64) -> Result<Vec<i64>, CareError> {
             }
             "responded"
                 if c.first_response_at
-                    .is_some_and(|t| now - t > delay(c.id, 2, 3, 12)) =>
+                    .is_some_and(|t| now - t > delay(c.id, 2, 2, 6)) =>
             {
                 store
                     .care_update(&pb, &who, c.id, CaseChange::Status("resolved".into()), now)

@@ -10,6 +10,7 @@ pub mod drills;
 pub mod kpi;
 pub mod playbook;
 pub mod sentiment;
+pub mod sites;
 pub mod tokens;
 pub mod wall;
 

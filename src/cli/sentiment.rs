@@ -2,7 +2,7 @@
 //! the sentiment engine and its learning model from the command line (docs/sentiment.md).
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -348,14 +348,15 @@ struct Line<'a> {
 /// The `classify` loop: one output line per input line, in order. Output is flushed whenever
 /// no more input is buffered, so a slow producer sees each answer at once and a fast one gets
 /// big writes.
-pub fn classify<R: BufRead, W: Write>(
-    mut input: R,
+pub fn classify<R: Read, W: Write>(
+    input: R,
     out: W,
     mut learner: Option<Learner>,
     learn: bool,
     save: Option<&Path>,
 ) -> anyhow::Result<ClassifyStats> {
     let analyzer = Analyzer::shared();
+    let mut input = BufReader::with_capacity(64 * 1024, input);
     if learn && learner.is_none() {
         learner = Some(Learner::new());
     }
@@ -386,7 +387,8 @@ pub fn classify<R: BufRead, W: Write>(
             }
             return Err(e.into());
         }
-        if input.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
+        // Nothing more buffered: the next read may block, so the answers so far go out now.
+        if input.buffer().is_empty() {
             match out.flush() {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(stats),
                 r => r?,

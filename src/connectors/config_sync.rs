@@ -160,9 +160,9 @@ pub async fn sync(db: &Path, defs: &[SourceDef], now_ms: i64) -> anyhow::Result<
             match env_secret(var) {
                 Ok(Some(v)) => *slot = Some(v),
                 Ok(None) => {}
-                Err(e) if slot.is_none() => {
-                    out.problems.push(format!("[[sources]] `{}`: {e}", cfg.name))
-                }
+                Err(e) if slot.is_none() => out
+                    .problems
+                    .push(format!("[[sources]] `{}`: {e}", cfg.name)),
                 Err(_) => {}
             }
         }
@@ -172,7 +172,9 @@ pub async fn sync(db: &Path, defs: &[SourceDef], now_ms: i64) -> anyhow::Result<
                 registry.add(&cfg).await?;
                 out.added.push(cfg.name.clone());
             }
-            Some(old) if old.options.get("origin").and_then(Value::as_str) != Some(ORIGIN_CONFIG) => {
+            Some(old)
+                if old.options.get("origin").and_then(Value::as_str) != Some(ORIGIN_CONFIG) =>
+            {
                 out.problems.push(format!(
                     "[[sources]] `{}`: a source of that name was added from the CLI or the panel; rename one of them",
                     cfg.name
@@ -204,14 +206,15 @@ pub async fn sync(db: &Path, defs: &[SourceDef], now_ms: i64) -> anyhow::Result<
             a.as_ref().map(Secret::expose) == b.as_ref().map(Secret::expose)
         };
         if !same(&stored.token, &sec.token) || !same(&stored.secret, &sec.secret) {
-            secrets.set(
-                &cfg.name,
-                &SourceSecrets {
-                    token: sec.token,
-                    secret: sec.secret,
-                },
-            )
-            .await?;
+            secrets
+                .set(
+                    &cfg.name,
+                    &SourceSecrets {
+                        token: sec.token,
+                        secret: sec.secret,
+                    },
+                )
+                .await?;
         }
     }
     for old in registry.list().await? {

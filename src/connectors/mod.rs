@@ -276,16 +276,13 @@ impl Connectors {
         for (src, fp) in start {
             let name = src.name.clone();
             let task = self.launch(src).await;
-            self.tasks
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(
-                    name,
-                    Running {
-                        fingerprint: fp,
-                        task,
-                    },
-                );
+            self.tasks.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                name,
+                Running {
+                    fingerprint: fp,
+                    task,
+                },
+            );
         }
         Ok(())
     }
@@ -295,8 +292,14 @@ impl Connectors {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(
-            json!([src.kind.as_str(), src.url, src.interval_ms, src.options, src.enabled])
-                .to_string(),
+            json!([
+                src.kind.as_str(),
+                src.url,
+                src.interval_ms,
+                src.options,
+                src.enabled
+            ])
+            .to_string(),
         );
         if let Ok(sec) = self.secrets.get(&src.name).await {
             for v in [&sec.token, &sec.secret] {
@@ -396,12 +399,7 @@ impl Connectors {
 
     /// Stops every source task (their cursors are already committed).
     pub fn shutdown(&self) {
-        for (_, r) in self
-            .tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-        {
+        for (_, r) in self.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain() {
             if let Some(t) = r.task {
                 t.abort();
             }

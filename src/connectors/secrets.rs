@@ -238,11 +238,17 @@ impl SecretStore {
                 token: s.token.as_ref().map(|t| t.0.clone()),
                 secret: s.secret.as_ref().map(|t| t.0.clone()),
             };
-            let bytes = serde_json::to_vec(&entry)
-                .map_err(|e| SecretsError::Keyring(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec(&entry).map_err(|e| SecretsError::Keyring(e.to_string()))?;
             let label = format!("Sunward source {name} ({})", self.db_key);
             collection
-                .create_item(&label, self.attributes(name), &bytes, true, "application/json")
+                .create_item(
+                    &label,
+                    self.attributes(name),
+                    &bytes,
+                    true,
+                    "application/json",
+                )
                 .await
                 .map_err(kerr)?;
         }
@@ -368,7 +374,10 @@ async fn connect_keyring() -> Result<SecretService<'static>, String> {
     let ss = SecretService::connect(EncryptionType::Dh)
         .await
         .map_err(|e| e.to_string())?;
-    let c = ss.get_default_collection().await.map_err(|e| e.to_string())?;
+    let c = ss
+        .get_default_collection()
+        .await
+        .map_err(|e| e.to_string())?;
     // A locked keyring would pop up a password prompt on a wall screen: use the file instead.
     if c.is_locked().await.map_err(|e| e.to_string())? {
         return Err("the default keyring is locked".into());

@@ -140,9 +140,7 @@ pub async fn sync(
     let is_wanted = |r: &XRule| wanted.iter().any(|w| w.value.trim() == r.value.trim());
     let stale: Vec<&XRule> = have
         .iter()
-        .filter(|r| {
-            r.tag.as_deref().is_some_and(|t| t.starts_with(TAG_PREFIX)) && !is_wanted(r)
-        })
+        .filter(|r| r.tag.as_deref().is_some_and(|t| t.starts_with(TAG_PREFIX)) && !is_wanted(r))
         .collect();
     let missing: Vec<&WantedRule> = wanted
         .iter()
@@ -216,7 +214,10 @@ mod tests {
         let u = rules_url("https://api.x.com/2/tweets/search/stream?tweet.fields=lang").unwrap();
         assert_eq!(u.as_str(), "https://api.x.com/2/tweets/search/stream/rules");
         let u = rules_url("http://127.0.0.1:9/2/tweets/search/stream/").unwrap();
-        assert_eq!(u.as_str(), "http://127.0.0.1:9/2/tweets/search/stream/rules");
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9/2/tweets/search/stream/rules"
+        );
     }
 
     #[test]

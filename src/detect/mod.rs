@@ -30,6 +30,8 @@ const HOUR: i64 = 3_600_000;
 const MAX_KEYS: usize = 4096;
 /// Story assignments remembered per key for evidence (top stories, sample posts).
 const RECENT_PER_KEY: usize = 256;
+/// Stories of prior weight when estimating today's level against the baseline.
+const LEVEL_PRIOR: f64 = 20.0;
 
 /// Detector thresholds (`[detect]` in assets/alerts.toml).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -248,8 +250,10 @@ struct Bucket {
     neg_real: u32,
     terms_all: u32,
     terms_real: u32,
-    /// Expected stories this minute, set when the minute is closed.
+    /// Expected stories this minute, set when the minute is closed: the baseline (`base`)
+    /// times today's level.
     exp: f32,
+    base: f32,
     closed: bool,
 }
 
@@ -557,11 +561,26 @@ impl Detector {
         let end = minute + MINUTE;
         let stories = &self.stories;
         for (key, s) in self.series.iter_mut() {
-            let exp = s
+            let base = s
                 .baseline
                 .expected_minute(minute + MINUTE / 2, cfg.history_days, cfg.warmup_days);
+            // Today's level: real stories over expected in the 2.5 hours before the last 30
+            // minutes (a burst does not raise its own bar), shrunk towards 1 and clamped.
+            let exp = base.map(|e| {
+                let (mut o, mut x) = (0.0f64, 0.0f64);
+                for i in 30..180 {
+                    if let Some(b) = s.minutes.get(&(minute - i * MINUTE)) {
+                        if b.base >= 0.0 && b.closed {
+                            o += b.real as f64;
+                            x += b.base as f64;
+                        }
+                    }
+                }
+                e * ((o + LEVEL_PRIOR) / (x + LEVEL_PRIOR)).clamp(0.67, 1.5)
+            });
             let b = s.minutes.entry(minute).or_default();
             b.closed = true;
+            b.base = base.unwrap_or(-1.0) as f32;
             b.exp = exp.unwrap_or(-1.0) as f32;
             let (topic, channel) = match key {
                 Key::Topic(t) => (Some(t.clone()), None),

@@ -7,6 +7,7 @@ mod care_kpi;
 mod care_triage;
 mod model;
 mod sqlite;
+mod sites;
 mod tokens;
 mod walls;
 

@@ -284,7 +284,7 @@ async fn freshness(app: &App, a: Result<ScreenArgs, ApiError>) -> Result<Value, 
     let limit = i64::from(p.stale_after_seconds) * 1000;
     let silent: Vec<&str> = sources
         .iter()
-        .filter(|s| s.expected && s.last_at.is_none_or(|t| now - t > limit))
+        .filter(|s| s.expected && s.last_at.map_or(true, |t| now - t > limit))
         .map(|s| s.source.as_str())
         .collect();
     let newest = sources.iter().filter_map(|s| s.last_at).max();
@@ -479,7 +479,7 @@ async fn health(app: &App, a: Result<ScreenArgs, ApiError>) -> Result<Value, Api
     let limit = i64::from(p.stale_after_seconds) * 1000;
     let silent: Vec<&str> = fresh
         .iter()
-        .filter(|s| s.expected && s.last_at.is_none_or(|t| now - t > limit))
+        .filter(|s| s.expected && s.last_at.map_or(true, |t| now - t > limit))
         .map(|s| s.source.as_str())
         .collect();
     let (fallback, problems) = {

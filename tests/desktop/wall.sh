@@ -5,8 +5,9 @@
 #                              # npm --prefix ui run build && cargo build -p sunward-desktop --features custom-protocol)
 #
 # Starts `shared/tools/virtual-wall start 3`, runs the desktop app with
-# tests/desktop/three-views.toml (volume / topics / stream on DUMMY0..2) and `--serve` on a
-# free port, and checks:
+# tests/desktop/three-views.toml (volume / topics / stream on DUMMY0..2), `--demo off` (the
+# demo's alerts would take the wall over) and `--serve` on a free port, posts an hour of
+# mentions over HTTP, and checks:
 #   1. three wall windows at the monitors' geometry; the screenshot is not blank anywhere and
 #      the three monitors differ (three different views)
 #   2. `unplug 2`: two windows within 5 s, still at the monitors' geometry
@@ -115,7 +116,9 @@ border_rgb() {
   IFS='x+' read -r w h x y <<<"$g"
   "$CONVERT" "$shot" -crop "8x$((h / 3))+$((x + 2))+$((y + h / 3))" +repage -scale 1x1\! -format '%[fx:int(255*r)] %[fx:int(255*g)] %[fx:int(255*b)]' info: 2>/dev/null
 }
-is_red() { awk -v c="$1" 'BEGIN { split(c, a, " "); exit !(a[1] > 90 && a[1] > 2 * a[2] && a[1] > 1.5 * a[3]) }'; }
+# The border is #ff5468 pulsing down to 25 % opacity over the dark background: (74,29,38) at
+# its faintest.
+is_red() { awk -v c="$1" 'BEGIN { split(c, a, " "); exit !(a[1] > 55 && a[1] > 2 * a[2] && a[1] > 1.5 * a[3]) }'; }
 # All monitors red in at least one of 4 screenshots (the border pulses).
 border_on_all() {
   local want=$1 i g rgb ok_all=""
@@ -155,14 +158,31 @@ CONF
 LOG="$OUT/app.log"
 setsid dbus-run-session --config-file="$TMP/session.conf" -- env NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
   SUNWARD_TOKEN="$TOKEN" RUST_LOG="${RUST_LOG:-info}" "$BIN" --profile "$PROFILE" --db "$TMP/data/sunward.db" \
-  --demo on --no-operator --serve "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+  --demo off --no-operator --serve "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 APP_PID=$!
 echo "app pid $APP_PID, API on 127.0.0.1:$PORT, log $LOG"
 rpc() { curl -s -m 5 -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$PORT/api/v1/rpc/$1"; }
 
 t="$(wait_walls 3 "$START_TIMEOUT")" || { tail -30 "$LOG" >&2; die "no 3 wall windows after ${START_TIMEOUT}s"; }
 echo "wall windows up after ${t}s"
-sleep 8 # pages render, the demo backfill fills the charts
+# An hour of mentions with topics, so every view has something to show.
+python3 - "$TMP/posts.ndjson" <<'PY'
+import json, sys, time, random
+random.seed(7)
+now = time.time()
+topics = ["delays", "baggage", "refunds", "wifi", "crew"]
+words = ["late again", "thanks for the quick help", "my bag is missing", "great crew today", "refund still pending"]
+with open(sys.argv[1], "w") as f:
+    for i in range(400):
+        t = now - random.random() * 3300
+        f.write(json.dumps({"source": "walltest", "id": f"w{i}", "channel": random.choice(["x", "reddit", "mastodon"]),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)), "text": random.choice(words),
+            "topics": [random.choice(topics)], "author": {"handle": f"user{i % 37}", "followers": random.randint(10, 90000)}}) + "\n")
+PY
+curl -s -m 20 -X POST -H "Authorization: Bearer $TOKEN" --data-binary @"$TMP/posts.ndjson" "http://127.0.0.1:$PORT/api/v1/mentions" >"$TMP/ingest.json" ||
+  fail "posting mentions failed"
+echo "ingest: $(cat "$TMP/ingest.json")"
+sleep 8 # pages render and re-read
 
 # 1. three views on three monitors
 check_geometry "start"
@@ -187,7 +207,8 @@ if awk -v a="$d01" -v b="$d12" 'BEGIN { exit !(a > 0.01 && b > 0.01) }'; then
 else
   fail "monitors look alike (mean difference $d01, $d12)"
 fi
-grep -q 'views=\["volume"\]' "$LOG" && grep -q 'views=\["topics"\]' "$LOG" && grep -q 'views=\["stream"\]' "$LOG" &&
+plain="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG")"
+grep -q 'views=\["volume"\]' <<<"$plain" && grep -q 'views=\["topics"\]' <<<"$plain" && grep -q 'views=\["stream"\]' <<<"$plain" &&
   pass "the app opened volume, topics and stream windows" || fail "the log does not show the three views opened"
 
 # 2. unplug 2
