@@ -119,6 +119,8 @@ pub fn access_of(command: &str) -> Access {
         | "wall.ack" | "showcase.queue" | "showcase.approve" | "showcase.reject"
         | "showcase.highlight" | "showcase.unhighlight" => Access::Lead,
         "wall.check" => Access::Read,
+        // Alerts (src/alerts/api.rs): the on-call lead owns acknowledging and escalating.
+        "alerts.ack" | "alerts.resolve" | "alerts.escalate" => Access::Lead,
         // Care (src/care/api.rs): agents work cases, leads move them, reviewers approve.
         "cases.pending" | "playbook.check" | "playbook.history" | "playbook.get" => Access::Read,
         "cases.claim" | "cases.reply" | "cases.note" | "cases.tag" | "cases.wait"

@@ -141,7 +141,8 @@ async fn bench_ingest(lines: usize, file: Option<PathBuf>) -> anyhow::Result<Exi
         Arc::new(Enricher::new(config.query_set())),
         None,
         Clock::System,
-    );
+    )
+    .without_triage();
     let t = Instant::now();
     let (_, first) = ingestor.ingest_path(&file, None, &mut |_| {}).await?;
     let secs = t.elapsed().as_secs_f64();

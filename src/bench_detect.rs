@@ -166,7 +166,12 @@ fn poisson(rng: &mut StdRng, lambda: f64) -> usize {
     }
 }
 
-const CHANNELS: [(&str, f64); 4] = [("x", 0.5), ("bluesky", 0.2), ("mastodon", 0.15), ("reddit", 0.15)];
+const CHANNELS: [(&str, f64); 4] = [
+    ("x", 0.5),
+    ("bluesky", 0.2),
+    ("mastodon", 0.15),
+    ("reddit", 0.15),
+];
 
 fn channel(rng: &mut StdRng) -> &'static str {
     let mut u: f64 = rng.gen();
@@ -186,26 +191,59 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
     };
     let t0 = Instant::now();
     let (mut spotify, mut twcs, mut times) = (Vec::new(), Vec::new(), Vec::new());
-    read_twcs(&dir.join("twcs/spotifycares_support_requests.csv"), &mut spotify, &mut times);
+    read_twcs(
+        &dir.join("twcs/spotifycares_support_requests.csv"),
+        &mut spotify,
+        &mut times,
+    );
     // The twcs head covers one evening only: its texts are used, its times would make a weekly
     // spike of a single Tuesday night.
-    read_twcs(&dir.join("twcs/twcs_head_monalisapatra26.csv"), &mut twcs, &mut Vec::new());
+    read_twcs(
+        &dir.join("twcs/twcs_head_monalisapatra26.csv"),
+        &mut twcs,
+        &mut Vec::new(),
+    );
     let tweets = read_tweets_csv(&dir.join("tweet_sentiment_extraction/Tweets.csv"));
     let eval = read_lines(&dir.join("tweeteval_sentiment/test_text.txt"));
     if spotify.len() < 1000 || tweets.len() < 1000 || times.len() < 1000 {
-        eprintln!("error: too few posts read from {} (spotify {}, tweets {}); is the folder complete?", dir.display(), spotify.len(), tweets.len());
+        eprintln!(
+            "error: too few posts read from {} (spotify {}, tweets {}); is the folder complete?",
+            dir.display(),
+            spotify.len(),
+            tweets.len()
+        );
         return Ok(ExitCode::from(crate::cli::EXIT_UNUSABLE));
     }
     let shape = week_shape(&times);
     let mut topics = vec![
-        Topic { name: "music-app", per_hour: 40.0, pool: spotify, burst_pool: Vec::new() },
-        Topic { name: "carrier", per_hour: 80.0, pool: [twcs, eval].concat(), burst_pool: Vec::new() },
-        Topic { name: "brand", per_hour: 160.0, pool: tweets, burst_pool: Vec::new() },
+        Topic {
+            name: "music-app",
+            per_hour: 40.0,
+            pool: spotify,
+            burst_pool: Vec::new(),
+        },
+        Topic {
+            name: "carrier",
+            per_hour: 80.0,
+            pool: [twcs, eval].concat(),
+            burst_pool: Vec::new(),
+        },
+        Topic {
+            name: "brand",
+            per_hour: 160.0,
+            pool: tweets,
+            burst_pool: Vec::new(),
+        },
     ];
     // A fourth, busier topic shares the largest pool (its own half).
     let mid = topics[2].pool.len() / 2;
     let half = topics[2].pool.split_off(mid);
-    topics.push(Topic { name: "travel", per_hour: 320.0, pool: half, burst_pool: Vec::new() });
+    topics.push(Topic {
+        name: "travel",
+        per_hour: 320.0,
+        pool: half,
+        burst_pool: Vec::new(),
+    });
     for t in &mut topics {
         let keep = t.pool.len() * 4 / 5;
         t.burst_pool = t.pool.split_off(keep);
@@ -232,7 +270,10 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
             if h % 24 == 0 {
                 day_factor = (1.0 + 0.15 * normal(&mut rng)).clamp(0.5, 1.6);
             }
-            let rate = t.per_hour * shape[slot_of(hs)] * day_factor * (1.0 + 0.1 * normal(&mut rng)).max(0.3);
+            let rate = t.per_hour
+                * shape[slot_of(hs)]
+                * day_factor
+                * (1.0 + 0.1 * normal(&mut rng)).max(0.3);
             for _ in 0..poisson(&mut rng, rate) {
                 let at = hs + rng.gen_range(0..HOUR);
                 if !recent.is_empty() && rng.gen::<f64>() < 0.08 {
@@ -271,7 +312,12 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
                 let i = rng.gen_range(0..t.burst_pool.len());
                 posts.push((at, ti, t.burst_pool[i].clone(), true));
             }
-            bursts.push(Burst { topic: ti, start: bstart, expected_per_hour: expected, injected: n });
+            bursts.push(Burst {
+                topic: ti,
+                start: bstart,
+                expected_per_hour: expected,
+                injected: n,
+            });
         }
     }
     posts.sort_by_key(|p| p.0);
@@ -292,14 +338,23 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
     let trace = std::env::var("SUNWARD_BENCH_TRACE").ok();
     if debug {
         for b in &bursts {
-            eprintln!("burst {} at {} expected {:.0}/h injected {}", topics[b.topic].name, crate::cli::alerts::rfc3339(b.start), b.expected_per_hour, b.injected);
+            eprintln!(
+                "burst {} at {} expected {:.0}/h injected {}",
+                topics[b.topic].name,
+                crate::cli::alerts::rfc3339(b.start),
+                b.expected_per_hour,
+                b.injected
+            );
         }
     }
-    let mut handle = |sigs: Vec<crate::detect::Signal>, merger: &mut Merger, opened: &mut Vec<(String, i64, String)>| {
+    let mut handle = |sigs: Vec<crate::detect::Signal>,
+                      merger: &mut Merger,
+                      opened: &mut Vec<(String, i64, String)>| {
         for s in sigs {
             if let Some(tr) = &trace {
                 let at = crate::cli::alerts::rfc3339(s.at);
-                if format!("{}@{}", s.topic.as_deref().unwrap_or("-"), at).starts_with(tr.as_str()) {
+                if format!("{}@{}", s.topic.as_deref().unwrap_or("-"), at).starts_with(tr.as_str())
+                {
                     eprintln!("signal {at} {:?} {}", s.kind, s.evidence);
                 }
             }
@@ -312,7 +367,11 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
             if let Some(Change::Opened(key)) = merger.apply(s) {
                 if let Some(al) = merger.get(&key) {
                     if debug {
-                        eprintln!("opened {key} at {} {}", crate::cli::alerts::rfc3339(al.fired_at), al.evidence_json());
+                        eprintln!(
+                            "opened {key} at {} {}",
+                            crate::cli::alerts::rfc3339(al.fired_at),
+                            al.evidence_json()
+                        );
                     }
                     opened.push((key, al.fired_at + lateness, kind));
                 }
@@ -364,12 +423,28 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
         let mine: Vec<&Burst> = bursts.iter().filter(|b| b.topic == ti).collect();
         let mut delays = Vec::new();
         for b in &mine {
-            if let Some(d) = sig.iter().filter(|s| **s >= b.start && **s <= b.start + bw + lateness).map(|s| s - b.start).min() {
+            if let Some(d) = sig
+                .iter()
+                .filter(|s| **s >= b.start && **s <= b.start + bw + lateness)
+                .map(|s| s - b.start)
+                .min()
+            {
                 delays.push(d as f64 / MIN as f64);
             }
             if debug {
-                let d = sig.iter().filter(|s| **s >= b.start && **s <= b.start + bw + lateness).map(|s| (s - b.start) / MIN).min();
-                eprintln!("burst {} at {} expected {:.0}/h injected {} -> delay {:?} min", t.name, crate::cli::alerts::rfc3339(b.start), b.expected_per_hour, b.injected, d);
+                let d = sig
+                    .iter()
+                    .filter(|s| **s >= b.start && **s <= b.start + bw + lateness)
+                    .map(|s| (s - b.start) / MIN)
+                    .min();
+                eprintln!(
+                    "burst {} at {} expected {:.0}/h injected {} -> delay {:?} min",
+                    t.name,
+                    crate::cli::alerts::rfc3339(b.start),
+                    b.expected_per_hour,
+                    b.injected,
+                    d
+                );
             }
         }
         let in_10 = delays.iter().filter(|d| **d <= 10.0).count();
@@ -380,11 +455,21 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
         let false_alarms = opened
             .iter()
             .filter(|(k, at, _)| *k == key && *at >= eval_from)
-            .filter(|(_, at, _)| !mine.iter().any(|b| *at >= b.start && *at <= b.start + bw + lateness))
+            .filter(|(_, at, _)| {
+                !mine
+                    .iter()
+                    .any(|b| *at >= b.start && *at <= b.start + bw + lateness)
+            })
             .count();
         let fa_kinds: Vec<&str> = opened
             .iter()
-            .filter(|(k, at, _)| *k == key && *at >= eval_from && !mine.iter().any(|b| *at >= b.start && *at <= b.start + bw + lateness))
+            .filter(|(k, at, _)| {
+                *k == key
+                    && *at >= eval_from
+                    && !mine
+                        .iter()
+                        .any(|b| *at >= b.start && *at <= b.start + bw + lateness)
+            })
             .map(|(_, _, kind)| kind.as_str())
             .collect();
         per_topic.push(json!({
@@ -402,11 +487,21 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
     let channel_fa = opened
         .iter()
         .filter(|(k, at, _)| k.starts_with("channel:") && *at >= eval_from)
-        .filter(|(_, at, _)| !bursts.iter().any(|b| *at >= b.start && *at <= b.start + bw + lateness))
+        .filter(|(_, at, _)| {
+            !bursts
+                .iter()
+                .any(|b| *at >= b.start && *at <= b.start + bw + lateness)
+        })
         .count();
-    let topic_fa: usize = per_topic.iter().map(|t| t["false_alarms"].as_u64().unwrap_or(0) as usize).sum();
+    let topic_fa: usize = per_topic
+        .iter()
+        .map(|t| t["false_alarms"].as_u64().unwrap_or(0) as usize)
+        .sum();
     let fa_per_topic_day = topic_fa as f64 / (topics.len() as f64 * eval_days);
-    let max_fa_per_topic_day = per_topic.iter().map(|t| t["false_alarms_per_day"].as_f64().unwrap_or(0.0)).fold(0.0, f64::max);
+    let max_fa_per_topic_day = per_topic
+        .iter()
+        .map(|t| t["false_alarms_per_day"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
     let share_10 = within as f64 / bursts.len().max(1) as f64;
     let stats = det.stats().clone();
     let report = json!({
@@ -470,7 +565,13 @@ async fn overhead(lines: usize) -> anyhow::Result<()> {
         let store = Store::open_sqlite(&dir.path().join(format!("o{round}.db"))).await?;
         let mut ing = Ingestor::new(store.clone(), enricher.clone(), None, Clock::System);
         let feed = if with {
-            let (f, _) = crate::alerts::pipeline::start_for(&store, None, Clock::System, AlertsConfig::builtin()).await?;
+            let (f, _) = crate::alerts::pipeline::start_for(
+                &store,
+                None,
+                Clock::System,
+                AlertsConfig::builtin(),
+            )
+            .await?;
             ing = ing.with_detect(f.clone());
             Some(f)
         } else {

@@ -208,6 +208,78 @@ pub fn bars_svg(rows: &[(String, Counts)], width: u32, height: u32) -> Result<St
     Ok(buf)
 }
 
+/// Horizontal bars of one measure per row (a KPI per brand, agent or reason), with the
+/// measure's name and unit in a caption, e.g. "First response, median (min)". Rows beyond 12
+/// are left out (a wall reads a dozen bars, not fifty); values must be finite and >= 0.
+pub fn value_bars_svg(
+    caption: &str,
+    rows: &[(String, f64)],
+    width: u32,
+    height: u32,
+) -> Result<String, ChartError> {
+    let (width, height) = clamp_size(width, height);
+    let rows: Vec<(String, f64)> = rows
+        .iter()
+        .filter(|r| r.1.is_finite() && r.1 >= 0.0)
+        .take(12)
+        .cloned()
+        .collect();
+    let n = rows.len().max(1) as i64;
+    let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max).max(1e-9);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
+        root.fill(&BG).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 32).into_font().color(&FG))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(220)
+            // Segmented rows: each label sits in the middle of its bar.
+            .build_cartesian_2d(0.0..max * 1.1, (0..n).into_segmented())
+            .map_err(err)?;
+        let names: Vec<String> = rows.iter().map(|r| truncate(&r.0, 16)).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(GRID.stroke_width(2))
+            .label_style(("sans-serif", 28).into_font().color(&FG))
+            .y_labels(n as usize + 1)
+            .x_labels(5)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names
+                    .get((n - 1 - *i) as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_label_formatter(&|x| {
+                if max >= 10.0 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:.1}")
+                }
+            })
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
+                let y = n - 1 - i as i64;
+                let mut r = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))],
+                    LINE.filled(),
+                );
+                r.set_margin(6, 6, 0, 0);
+                r
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(buf)
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -285,5 +357,21 @@ mod tests {
         assert_eq!(hhmm(0, 0), "00:00");
         assert_eq!(hhmm(0, 5 * 3600 + 1800), "05:30");
         assert_eq!(hhmm(-60_000, 0), "23:59");
+    }
+
+    #[test]
+    fn value_bars_label_every_row_and_skip_values_that_are_not_numbers() {
+        let rows = vec![
+            ("AskPayPal".to_string(), 4.5),
+            ("<script>x</script>".to_string(), 12.0),
+            ("nan".to_string(), f64::NAN),
+            ("negative".to_string(), -1.0),
+        ];
+        let svg = value_bars_svg("First response, median (min)", &rows, 800, 400).unwrap();
+        assert!(svg.contains("AskPayPal"));
+        assert!(svg.contains("First response, median (min)"));
+        assert!(!svg.contains("<script>"), "labels are escaped text");
+        assert!(!svg.contains(">nan<") && !svg.contains(">negative<"));
+        assert!(value_bars_svg("empty", &[], 800, 400).is_ok());
     }
 }

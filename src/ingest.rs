@@ -168,6 +168,8 @@ pub struct Ingestor {
     pub clock: Clock,
     /// Crisis detection (src/alerts): each stored batch is handed to the detector task.
     pub detect: Option<crate::alerts::pipeline::Feed>,
+    /// Care triage (src/care) of what each run stored; off only for the ingest benchmark.
+    pub triage: bool,
 }
 
 enum Input {
@@ -186,7 +188,14 @@ impl Ingestor {
             bus,
             clock,
             detect: None,
+            triage: true,
         }
+    }
+
+    /// No care triage after runs (the ingest benchmark measures the store path alone).
+    pub fn without_triage(mut self) -> Self {
+        self.triage = false;
+        self
     }
 
     /// Runs crisis detection on every stored batch (see `crate::alerts::pipeline`).
@@ -351,7 +360,7 @@ impl Ingestor {
                 .await?;
         }
         // Care triage (src/care) of what this run stored; never fails the ingest.
-        if report.stored > 0 {
+        if self.triage && report.stored > 0 {
             crate::care::after_ingest(&self.store, &self.clock, self.bus.as_ref()).await;
         }
         Ok((format, report))

@@ -33,7 +33,9 @@ fn text(n: u64) -> String {
 }
 
 fn line(id: u64, t: i64, txt: &str) -> String {
-    let at = chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339();
+    let at = chrono::DateTime::from_timestamp_millis(t)
+        .unwrap()
+        .to_rfc3339();
     serde_json::json!({"source": "hist", "id": id.to_string(), "created_at": at, "text": txt,
         "channel": "x", "topics": ["delays"]})
     .to_string()
@@ -50,7 +52,11 @@ async fn a_historical_file_yields_the_alerts_it_would_have_live() {
     // Six days at 60 posts an hour; on day 5 at 14:00, 3x for 30 minutes.
     for m in 0..6 * 24 * 60 {
         let t = start + m * MIN;
-        let extra = if (burst..burst + 30 * MIN).contains(&t) { 2 } else { 0 };
+        let extra = if (burst..burst + 30 * MIN).contains(&t) {
+            2
+        } else {
+            0
+        };
         for k in 0..(1 + extra) {
             id += 1;
             writeln!(f, "{}", line(id, t + k * 1000, &text(id))).unwrap();
@@ -60,21 +66,41 @@ async fn a_historical_file_yields_the_alerts_it_would_have_live() {
     let store = Store::open_sqlite(&dir.path().join("a.db")).await.unwrap();
     let bus = Bus::default();
     let mut rx = bus.subscribe();
-    let (feed, _) = pipeline::start_for(&store, Some(bus.clone()), Clock::System, AlertsConfig::builtin())
-        .await
-        .unwrap();
-    let ing = Ingestor::new(store.clone(), Arc::new(Enricher::new(Default::default())), None, Clock::System)
-        .with_detect(feed.clone());
+    let (feed, _) = pipeline::start_for(
+        &store,
+        Some(bus.clone()),
+        Clock::System,
+        AlertsConfig::builtin(),
+    )
+    .await
+    .unwrap();
+    let ing = Ingestor::new(
+        store.clone(),
+        Arc::new(Enricher::new(Default::default())),
+        None,
+        Clock::System,
+    )
+    .with_detect(feed.clone());
     ing.ingest_path(&file, None, &mut |_| {}).await.unwrap();
-    feed.flush(None).await.unwrap();
+    let stats = feed.flush(None).await.unwrap();
+    assert_eq!(stats.mentions, 6 * 24 * 60 + 60);
     let alerts = store.alerts_list(&AlertQuery::default()).await.unwrap();
     let spike = alerts
         .iter()
-        .find(|a| a.topic.as_deref() == Some("delays") && a.kinds.iter().any(|k| k == "volume_spike"))
+        .find(|a| {
+            a.topic.as_deref() == Some("delays") && a.kinds.iter().any(|k| k == "volume_spike")
+        })
         .unwrap_or_else(|| panic!("no volume alert on delays: {alerts:#?}"));
-    assert!(spike.fired_at >= burst && spike.fired_at <= burst + 10 * MIN, "fired {} min after: {alerts:#?}", (spike.fired_at - burst) / MIN);
+    assert!(
+        spike.fired_at >= burst && spike.fired_at <= burst + 10 * MIN,
+        "fired {} min after: {alerts:#?}",
+        (spike.fired_at - burst) / MIN
+    );
     assert!(!spike.drill);
-    let topic_alerts = alerts.iter().filter(|a| a.topic.as_deref() == Some("delays")).count();
+    let topic_alerts = alerts
+        .iter()
+        .filter(|a| a.topic.as_deref() == Some("delays"))
+        .count();
     assert_eq!(topic_alerts, 1, "one event, one alert: {alerts:#?}");
     // Walls hear about it.
     let mut heard = false;
@@ -89,7 +115,14 @@ async fn a_historical_file_yields_the_alerts_it_would_have_live() {
     let before = alerts.len();
     ing.ingest_path(&file, None, &mut |_| {}).await.unwrap();
     feed.flush(None).await.unwrap();
-    assert_eq!(store.alerts_list(&AlertQuery::default()).await.unwrap().len(), before);
+    assert_eq!(
+        store
+            .alerts_list(&AlertQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
 }
 
 fn signal(at: i64, sev: Severity) -> Signal {
@@ -112,13 +145,28 @@ async fn lifecycle_records_who_and_when() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(&dir.path().join("a.db")).await.unwrap();
     let clock = Clock::manual(1_000_000);
-    let alerts = Alerts::start(store.clone(), None, clock.clone(), AlertsConfig::builtin()).await.unwrap();
-    let opened = alerts.apply(vec![signal(5 * MIN, Severity::Crisis)]).await.unwrap();
+    let alerts = Alerts::start(store.clone(), None, clock.clone(), AlertsConfig::builtin())
+        .await
+        .unwrap();
+    let opened = alerts
+        .apply(vec![signal(5 * MIN, Severity::Crisis)])
+        .await
+        .unwrap();
     let id = opened[0].id;
     assert_eq!(opened[0].state, "open");
     // Merging: the same topic a minute later grows the alert.
-    alerts.apply(vec![signal(6 * MIN, Severity::Crisis)]).await.unwrap();
-    assert_eq!(store.alerts_list(&AlertQuery::default()).await.unwrap().len(), 1);
+    alerts
+        .apply(vec![signal(6 * MIN, Severity::Crisis)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .alerts_list(&AlertQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // The chain: on-call lead at once, legal after 10 minutes (crisis) -> escalated.
     clock.set_ms(1_000_000 + 11 * MIN);
     alerts.escalate_due().await.unwrap();
@@ -126,19 +174,46 @@ async fn lifecycle_records_who_and_when() {
     assert_eq!(a.state, "escalated");
     assert_eq!(a.escalation_step, 2);
     let a = alerts.ack(id, "dana").await.unwrap();
-    assert_eq!((a.state.as_str(), a.acked_by.as_deref()), ("acknowledged", Some("dana")));
-    assert!(matches!(alerts.ack(id, "lee").await, Err(LifecycleError::NotAllowed { .. })));
+    assert_eq!(
+        (a.state.as_str(), a.acked_by.as_deref()),
+        ("acknowledged", Some("dana"))
+    );
+    assert!(matches!(
+        alerts.ack(id, "lee").await,
+        Err(LifecycleError::NotAllowed { .. })
+    ));
     // Acknowledged: escalation stops.
     clock.set_ms(1_000_000 + 40 * MIN);
     assert_eq!(alerts.escalate_due().await.unwrap(), 0);
-    let a = alerts.resolve(id, "dana", "statement posted").await.unwrap();
+    let a = alerts
+        .resolve(id, "dana", "statement posted")
+        .await
+        .unwrap();
     assert_eq!(a.state, "resolved");
-    assert!(matches!(alerts.resolve(id, "x", "").await, Err(LifecycleError::NotAllowed { .. })));
-    assert!(matches!(alerts.ack(999, "x").await, Err(LifecycleError::NotFound(999))));
-    let log: Vec<String> = store.alert_log(id).await.unwrap().into_iter().map(|l| format!("{}:{}", l.action, l.who)).collect();
+    assert!(matches!(
+        alerts.resolve(id, "x", "").await,
+        Err(LifecycleError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        alerts.ack(999, "x").await,
+        Err(LifecycleError::NotFound(999))
+    ));
+    let log: Vec<String> = store
+        .alert_log(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| format!("{}:{}", l.action, l.who))
+        .collect();
     assert_eq!(
         log,
-        ["opened:detector", "notified:on-call lead", "notified:legal", "acknowledged:dana", "resolved:dana"]
+        [
+            "opened:detector",
+            "notified:on-call lead",
+            "notified:legal",
+            "acknowledged:dana",
+            "resolved:dana"
+        ]
     );
 }
 
@@ -160,7 +235,8 @@ async fn a_stuck_webhook_receiver_never_blocks() {
         std::path::Path::new("test"),
     )
     .unwrap();
-    let sender = sunward::alerts::webhook::Sender::start(store.clone(), Clock::System, cfg.webhooks.clone());
+    let sender =
+        sunward::alerts::webhook::Sender::start(store.clone(), Clock::System, cfg.webhooks.clone());
     let n = sunward::events::AlertNotice {
         id: 1,
         kind: "volume_spike".into(),
@@ -176,7 +252,11 @@ async fn a_stuck_webhook_receiver_never_blocks() {
     for _ in 0..(sunward::alerts::webhook::QUEUE + 50) {
         sender.send(None, &n, "");
     }
-    assert!(t.elapsed() < Duration::from_millis(500), "sending waited {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "sending waited {:?}",
+        t.elapsed()
+    );
     // The overflow is dead-lettered, not dropped.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(store.webhook_dead_count().await.unwrap() >= 40);

@@ -19,7 +19,11 @@ fn classify(args: &[&str], input: &str) -> (Vec<serde_json::Value>, String) {
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -55,7 +59,10 @@ fn good_bad_and_missing_text_lines() {
     assert!(out[3]["error"].is_string());
     assert_eq!(out[4]["id"], 5);
     assert_eq!(out[4]["label"], "positive");
-    assert_eq!(out[5]["label"], "neutral", "labels are ignored without --learn");
+    assert_eq!(
+        out[5]["label"], "neutral",
+        "labels are ignored without --learn"
+    );
     assert!(stderr.contains("6 lines, 3 errors"), "{stderr}");
 }
 

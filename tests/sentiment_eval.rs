@@ -237,9 +237,17 @@ fn care_fixture_default_engine_beats_vader() {
     assert!(rows.len() >= 100);
     let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
     let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
-    println!("care fixture sunward {}\ncare fixture vader   {}", ours.line(), vader.line());
+    println!(
+        "care fixture sunward {}\ncare fixture vader   {}",
+        ours.line(),
+        vader.line()
+    );
     // Written while tuning the care layer, so optimistic; the floors guard against regressions.
-    assert!(ours.macro_f1 >= 0.85 && ours.recall[0] >= 0.9, "{}", ours.line());
+    assert!(
+        ours.macro_f1 >= 0.85 && ours.recall[0] >= 0.9,
+        "{}",
+        ours.line()
+    );
     assert!(ours.macro_f1 > vader.macro_f1 + 0.2);
 }
 
@@ -272,8 +280,15 @@ fn learning_engine_prequential() {
         };
         let m = sunward::enrich::eval::prequential(&a, &rows, 2000);
         let d = sunward::enrich::eval::evaluate(&a, &rows[2000..]);
-        println!("{name:<28} learning {}\n{name:<28} default  {}", m.line(), d.line());
+        println!(
+            "{name:<28} learning {}\n{name:<28} default  {}",
+            m.line(),
+            d.line()
+        );
         assert!(m.macro_f1 >= floor, "{name}: {}", m.line());
-        assert!(m.macro_f1 > d.macro_f1 + 0.05, "{name}: learning does not beat the default engine");
+        assert!(
+            m.macro_f1 > d.macro_f1 + 0.05,
+            "{name}: learning does not beat the default engine"
+        );
     }
 }

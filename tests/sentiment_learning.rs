@@ -35,62 +35,114 @@ async fn corrections_learn_persist_and_are_measured() {
     app.ingest_ndjson(body.into_bytes()).await.unwrap();
     let agent = Principal::new("ana", Role::Agent);
     let wall = Principal::new("wall1", Role::Wall);
-    let stream = app.dispatch_as(&agent, "stream", json!({"limit": 20})).await.unwrap();
+    let stream = app
+        .dispatch_as(&agent, "stream", json!({"limit": 20}))
+        .await
+        .unwrap();
     let ms = stream["mentions"].as_array().unwrap().clone();
     assert_eq!(ms.len(), 10);
     assert!(ms.iter().all(|m| m["label"] == "neutral"));
     // Walls may not correct.
     assert!(app
-        .dispatch_as(&wall, "sentiment.correct", json!({"mention_id": ms[0]["id"], "label": "negative"}))
+        .dispatch_as(
+            &wall,
+            "sentiment.correct",
+            json!({"mention_id": ms[0]["id"], "label": "negative"})
+        )
         .await
         .is_err());
     for m in &ms[..5] {
         let r = app
-            .dispatch_as(&agent, "sentiment.correct", json!({"mention_id": m["id"], "label": "negative"}))
+            .dispatch_as(
+                &agent,
+                "sentiment.correct",
+                json!({"mention_id": m["id"], "label": "negative"}),
+            )
             .await
             .unwrap();
         assert_eq!(r["label"], "negative");
     }
     // Bad label, unknown mention.
     assert!(app
-        .dispatch_as(&agent, "sentiment.correct", json!({"mention_id": ms[0]["id"], "label": "angry"}))
+        .dispatch_as(
+            &agent,
+            "sentiment.correct",
+            json!({"mention_id": ms[0]["id"], "label": "angry"})
+        )
         .await
         .is_err());
     assert!(app
-        .dispatch_as(&agent, "sentiment.correct", json!({"mention_id": 999999, "label": "negative"}))
+        .dispatch_as(
+            &agent,
+            "sentiment.correct",
+            json!({"mention_id": 999999, "label": "negative"})
+        )
         .await
         .is_err());
-    let stats = app.dispatch_as(&agent, "sentiment.model", json!({})).await.unwrap();
+    let stats = app
+        .dispatch_as(&agent, "sentiment.model", json!({}))
+        .await
+        .unwrap();
     assert_eq!(stats["corrections"], 5);
     assert_eq!(stats["held_back"], 1, "{stats}");
     assert_eq!(stats["learned"], 4);
     assert_eq!(stats["recent"][0]["by"], "ana");
     assert!(stats["model_accuracy"].is_number() && stats["engine_accuracy"].is_number());
     // The corrected mentions are relabeled; a new similar mention gets the learned label.
-    let stream = app.dispatch_as(&agent, "stream", json!({"limit": 20})).await.unwrap();
-    let neg = stream["mentions"].as_array().unwrap().iter().filter(|m| m["label"] == "negative").count();
+    let stream = app
+        .dispatch_as(&agent, "stream", json!({"limit": 20}))
+        .await
+        .unwrap();
+    let neg = stream["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["label"] == "negative")
+        .count();
     assert_eq!(neg, 5);
     app.ingest_ndjson(line(100, "is the lounge in terminal 42 open yet").into_bytes())
         .await
         .unwrap();
-    let stream = app.dispatch_as(&agent, "stream", json!({"limit": 1})).await.unwrap();
+    let stream = app
+        .dispatch_as(&agent, "stream", json!({"limit": 1}))
+        .await
+        .unwrap();
     assert_eq!(stream["mentions"][0]["source_id"], "m100");
     assert_eq!(stream["mentions"][0]["label"], "negative", "{stream}");
     // Reset and import are admin-only.
-    assert!(app.dispatch_as(&agent, "sentiment.reset", json!({})).await.is_err());
+    assert!(app
+        .dispatch_as(&agent, "sentiment.reset", json!({}))
+        .await
+        .is_err());
     let admin = Principal::new("root", Role::Admin);
-    let exported = app.dispatch_as(&admin, "sentiment.export", json!({})).await.unwrap();
+    let exported = app
+        .dispatch_as(&admin, "sentiment.export", json!({}))
+        .await
+        .unwrap();
     drop(app);
     // The model survives a restart.
     let app = app_reopen(dir.path()).await;
-    let stats = app.dispatch_as(&admin, "sentiment.model", json!({})).await.unwrap();
+    let stats = app
+        .dispatch_as(&admin, "sentiment.model", json!({}))
+        .await
+        .unwrap();
     assert_eq!(stats["learned"], 4);
-    let r = app.dispatch_as(&admin, "sentiment.reset", json!({})).await.unwrap();
+    let r = app
+        .dispatch_as(&admin, "sentiment.reset", json!({}))
+        .await
+        .unwrap();
     assert_eq!(r["learned"], 0);
-    let stats = app.dispatch_as(&admin, "sentiment.model", json!({})).await.unwrap();
+    let stats = app
+        .dispatch_as(&admin, "sentiment.model", json!({}))
+        .await
+        .unwrap();
     assert_eq!(stats["learned"], 0);
     let r = app
-        .dispatch_as(&admin, "sentiment.import", json!({"model_hex": exported["model_hex"]}))
+        .dispatch_as(
+            &admin,
+            "sentiment.import",
+            json!({"model_hex": exported["model_hex"]}),
+        )
         .await
         .unwrap();
     assert_eq!(r["learned"], 4);

@@ -74,23 +74,29 @@ pub async fn dispatch(
     let r = match command {
         "alerts.list" => list(app, args).await,
         "alerts.show" => show(app, args).await,
-        "alerts.ack" => async {
-            let a = parse_id(args)?;
-            Ok(json!({ "alert": app.alerts().ack(a.id, &who.name).await? }))
+        "alerts.ack" => {
+            async {
+                let a = parse_id(args)?;
+                Ok(json!({ "alert": app.alerts().ack(a.id, &who.name).await? }))
+            }
+            .await
         }
-        .await,
-        "alerts.resolve" => async {
-            let a = parse_id(args)?;
-            let note = a.note.unwrap_or_default();
-            Ok(json!({ "alert": app.alerts().resolve(a.id, &who.name, &note).await? }))
+        "alerts.resolve" => {
+            async {
+                let a = parse_id(args)?;
+                let note = a.note.unwrap_or_default();
+                Ok(json!({ "alert": app.alerts().resolve(a.id, &who.name, &note).await? }))
+            }
+            .await
         }
-        .await,
-        "alerts.escalate" => async {
-            let a = parse_id(args)?;
-            let note = a.note.unwrap_or_default();
-            Ok(json!({ "alert": app.alerts().escalate(a.id, &who.name, &note).await? }))
+        "alerts.escalate" => {
+            async {
+                let a = parse_id(args)?;
+                let note = a.note.unwrap_or_default();
+                Ok(json!({ "alert": app.alerts().escalate(a.id, &who.name, &note).await? }))
+            }
+            .await
         }
-        .await,
         "view.alerts" => view_alerts(app, args).await,
         "view.crisis" => view_crisis(app, args).await,
         _ => return None,

@@ -155,7 +155,11 @@ impl AlertsConfig {
             }
         }
         if cfg.detect.windows_minutes.is_empty()
-            || cfg.detect.windows_minutes.iter().any(|w| *w < 1 || *w > 180)
+            || cfg
+                .detect
+                .windows_minutes
+                .iter()
+                .any(|w| *w < 1 || *w > 180)
         {
             return Err(invalid(
                 "detect.windows_minutes needs 1 to 180 minute windows".into(),

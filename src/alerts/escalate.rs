@@ -7,7 +7,7 @@ use super::{config::Step, Alerts, ACKNOWLEDGED, RESOLVED};
 use crate::store::{AlertRow, StoreError};
 
 /// The steps of `chain` due at `now` for an alert that has taken `taken` steps.
-pub fn due<'a>(steps: &'a [Step], taken: i64, opened_at: i64, now: i64) -> Vec<(i64, &'a Step)> {
+pub fn due(steps: &[Step], taken: i64, opened_at: i64, now: i64) -> Vec<(i64, &Step)> {
     steps
         .iter()
         .enumerate()
@@ -90,15 +90,32 @@ mod tests {
     #[test]
     fn steps_fall_due_in_order() {
         let steps = vec![
-            Step { who: "lead".into(), channel: "desktop".into(), after_minutes: 0 },
-            Step { who: "legal".into(), channel: "desktop".into(), after_minutes: 10 },
-            Step { who: "exec".into(), channel: "desktop".into(), after_minutes: 20 },
+            Step {
+                who: "lead".into(),
+                channel: "desktop".into(),
+                after_minutes: 0,
+            },
+            Step {
+                who: "legal".into(),
+                channel: "desktop".into(),
+                after_minutes: 10,
+            },
+            Step {
+                who: "exec".into(),
+                channel: "desktop".into(),
+                after_minutes: 20,
+            },
         ];
         let m = 60_000;
         assert_eq!(due(&steps, 0, 0, 0).len(), 1);
         assert_eq!(due(&steps, 1, 0, 9 * m).len(), 0);
         let d = due(&steps, 1, 0, 25 * m);
-        assert_eq!(d.iter().map(|(n, s)| (*n, s.who.as_str())).collect::<Vec<_>>(), vec![(2, "legal"), (3, "exec")]);
+        assert_eq!(
+            d.iter()
+                .map(|(n, s)| (*n, s.who.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(2, "legal"), (3, "exec")]
+        );
         assert!(due(&steps, 3, 0, 99 * m).is_empty());
     }
 }

@@ -199,7 +199,7 @@ fn merge_stories(into: &mut Vec<StoryEvidence>, more: Vec<StoryEvidence>) {
             None => into.push(s),
         }
     }
-    into.sort_by(|a, b| b.reach.cmp(&a.reach));
+    into.sort_by_key(|s| std::cmp::Reverse(s.reach));
     into.truncate(5);
 }
 
@@ -235,7 +235,12 @@ mod tests {
         // Fifty more minutes of the same spike: no new alert, few writes.
         let mut grew = 0;
         for i in 1..50 {
-            match m.apply(sig(Kind::VolumeSpike, Some("delays"), i * MIN, Severity::Watch)) {
+            match m.apply(sig(
+                Kind::VolumeSpike,
+                Some("delays"),
+                i * MIN,
+                Severity::Watch,
+            )) {
                 Some(Change::Opened(_)) => panic!("a second alert"),
                 Some(Change::Grew(_)) => grew += 1,
                 None => {}
@@ -244,7 +249,12 @@ mod tests {
         assert!(grew <= 10, "{grew}");
         // A new kind and a worse severity are written at once.
         assert_eq!(
-            m.apply(sig(Kind::CrisisTerms, Some("delays"), 50 * MIN, Severity::Crisis)),
+            m.apply(sig(
+                Kind::CrisisTerms,
+                Some("delays"),
+                50 * MIN,
+                Severity::Crisis
+            )),
             Some(Change::Grew("topic:delays".into()))
         );
         let a = m.get("topic:delays").unwrap();
@@ -259,7 +269,12 @@ mod tests {
         let mut m = Merger::new(60);
         m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Watch));
         assert!(matches!(
-            m.apply(sig(Kind::VolumeSpike, Some("delays"), 61 * MIN, Severity::Watch)),
+            m.apply(sig(
+                Kind::VolumeSpike,
+                Some("delays"),
+                61 * MIN,
+                Severity::Watch
+            )),
             Some(Change::Opened(_))
         ));
     }
@@ -271,11 +286,21 @@ mod tests {
         m.get_mut("topic:delays").unwrap().id = 7;
         m.resolved(7);
         assert_eq!(
-            m.apply(sig(Kind::VolumeSpike, Some("delays"), 10 * MIN, Severity::Warning)),
+            m.apply(sig(
+                Kind::VolumeSpike,
+                Some("delays"),
+                10 * MIN,
+                Severity::Warning
+            )),
             None
         );
         assert!(matches!(
-            m.apply(sig(Kind::VolumeSpike, Some("delays"), 20 * MIN, Severity::Crisis)),
+            m.apply(sig(
+                Kind::VolumeSpike,
+                Some("delays"),
+                20 * MIN,
+                Severity::Crisis
+            )),
             Some(Change::Opened(_))
         ));
     }
@@ -307,6 +332,9 @@ mod tests {
         m.apply(sig(Kind::VolumeSpike, Some("delays"), 0, Severity::Warning));
         let mut d = sig(Kind::VolumeSpike, Some("delays"), MIN, Severity::Warning);
         d.drill = true;
-        assert_eq!(m.apply(d), Some(Change::Opened("drill:topic:delays".into())));
+        assert_eq!(
+            m.apply(d),
+            Some(Change::Opened("drill:topic:delays".into()))
+        );
     }
 }

@@ -277,18 +277,42 @@ impl Alerts {
 
     /// open/escalated -> acknowledged: someone owns the response; escalation stops.
     pub async fn ack(&self, id: i64, who: &str) -> Result<AlertRow, LifecycleError> {
-        self.transition(id, &[OPEN, ESCALATED], ACKNOWLEDGED, "acknowledged", who, "")
-            .await
+        self.transition(
+            id,
+            &[OPEN, ESCALATED],
+            ACKNOWLEDGED,
+            "acknowledged",
+            who,
+            "",
+        )
+        .await
     }
 
     /// Any state but resolved -> resolved.
-    pub async fn resolve(&self, id: i64, who: &str, note: &str) -> Result<AlertRow, LifecycleError> {
-        self.transition(id, &[OPEN, ACKNOWLEDGED, ESCALATED], RESOLVED, "resolved", who, note)
-            .await
+    pub async fn resolve(
+        &self,
+        id: i64,
+        who: &str,
+        note: &str,
+    ) -> Result<AlertRow, LifecycleError> {
+        self.transition(
+            id,
+            &[OPEN, ACKNOWLEDGED, ESCALATED],
+            RESOLVED,
+            "resolved",
+            who,
+            note,
+        )
+        .await
     }
 
     /// open/acknowledged -> escalated by hand (a lead pulls in the next level).
-    pub async fn escalate(&self, id: i64, who: &str, note: &str) -> Result<AlertRow, LifecycleError> {
+    pub async fn escalate(
+        &self,
+        id: i64,
+        who: &str,
+        note: &str,
+    ) -> Result<AlertRow, LifecycleError> {
         self.transition(id, &[OPEN, ACKNOWLEDGED], ESCALATED, "escalated", who, note)
             .await
     }

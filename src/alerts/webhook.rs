@@ -63,7 +63,12 @@ pub fn body(n: &AlertNotice, note: &str) -> Value {
 impl Sender {
     pub fn start(store: Store, clock: Clock, defs: Vec<WebhookDef>) -> Sender {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(worker(rx, store.clone(), clock.clone(), BACKOFF_MS.to_vec()));
+        tokio::spawn(worker(
+            rx,
+            store.clone(),
+            clock.clone(),
+            BACKOFF_MS.to_vec(),
+        ));
         Sender {
             tx,
             defs,
@@ -98,7 +103,9 @@ impl Sender {
             };
             if let Err(e) = self.tx.try_send(delivery) {
                 let (d, why) = match e {
-                    mpsc::error::TrySendError::Full(d) => (d, "queue full: the receiver is too slow or stuck"),
+                    mpsc::error::TrySendError::Full(d) => {
+                        (d, "queue full: the receiver is too slow or stuck")
+                    }
                     mpsc::error::TrySendError::Closed(d) => (d, "delivery worker stopped"),
                 };
                 tracing::warn!(target = %d.target, "webhook not queued: {why}");
@@ -152,7 +159,14 @@ async fn worker(mut rx: mpsc::Receiver<Delivery>, store: Store, clock: Clock, ba
         if !ok {
             tracing::warn!(target = %d.target, attempts, error = %last_err, "webhook dead-lettered");
             let _ = store
-                .webhook_dead_add(&d.target, Some(d.alert_id), &d.body, &last_err, attempts, clock.now_ms())
+                .webhook_dead_add(
+                    &d.target,
+                    Some(d.alert_id),
+                    &d.body,
+                    &last_err,
+                    attempts,
+                    clock.now_ms(),
+                )
                 .await;
         }
     }

@@ -206,6 +206,10 @@ struct KpiArgs {
     from: Option<i64>,
     to: Option<i64>,
     by: Option<String>,
+    /// `kpi.export` only: an SVG chart of this measure instead of CSV (see [`kpi::CHARTS`]).
+    chart: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -534,6 +538,22 @@ async fn run(
             let data = store.care_kpi_data(from, to).await?;
             let r = kpi::report(&data, from, to, by, now);
             if command == "kpi.export" {
+                if let Some(name) = a.chart.as_deref() {
+                    let (caption, rows) = kpi::chart_rows(&r, name).ok_or_else(|| {
+                        ApiError::BadArgs(format!(
+                            "unknown KPI chart `{name}`; use one of {}",
+                            kpi::CHARTS.join(", ")
+                        ))
+                    })?;
+                    let svg = crate::charts::value_bars_svg(
+                        &caption,
+                        &rows,
+                        a.width.unwrap_or(1200),
+                        a.height.unwrap_or(700),
+                    )
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    return Ok(json!({ "svg": svg }));
+                }
                 return Ok(json!({ "csv": kpi::to_csv(&r) }));
             }
             to_json(&r)

@@ -115,6 +115,69 @@ pub struct ResponsesBy {
     pub responses: i64,
 }
 
+/// The KPI charts `kpi.export {chart}` and `sunward kpi --svg DIR` draw.
+pub const CHARTS: [&str; 6] = [
+    "first_response_median",
+    "first_response_p90",
+    "sla_met",
+    "real_first_response",
+    "responses_per_agent",
+    "do_not_respond",
+];
+
+/// Caption and bars of one KPI chart; `None` for an unknown name. Times are in minutes.
+pub fn chart_rows(r: &Report, name: &str) -> Option<(String, Vec<(String, f64)>)> {
+    let min = |ms: Option<i64>| ms.map(|v| v as f64 / 60_000.0);
+    let groups = |f: &dyn Fn(&CaseKpis) -> Option<f64>| -> Vec<(String, f64)> {
+        r.groups
+            .iter()
+            .filter_map(|g| f(g).map(|v| (g.key.clone(), v)))
+            .collect()
+    };
+    let by = r.by.as_deref().unwrap_or("all");
+    Some(match name {
+        "first_response_median" => (
+            format!("First response, median (min), by {by}"),
+            groups(&|g| min(g.first_response_median_ms)),
+        ),
+        "first_response_p90" => (
+            format!("First response, p90 (min), by {by}"),
+            groups(&|g| min(g.first_response_p90_ms)),
+        ),
+        "sla_met" => (
+            format!("First-response SLA met (%), by {by}"),
+            groups(&|g| g.sla_met_pct),
+        ),
+        "real_first_response" => {
+            let mut rows: Vec<(String, f64)> = r
+                .real_first_response
+                .iter()
+                .filter_map(|b| min(b.median_ms).map(|v| (b.brand.clone(), v)))
+                .collect();
+            rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+            (
+                "Real first response from conversations, median (min)".into(),
+                rows,
+            )
+        }
+        "responses_per_agent" => (
+            "Responses per agent".into(),
+            r.responses_per_agent
+                .iter()
+                .map(|a| (a.author.clone(), a.responses as f64))
+                .collect(),
+        ),
+        "do_not_respond" => (
+            "Do not respond, by reason".into(),
+            r.do_not_respond
+                .iter()
+                .map(|(k, v)| (k.clone(), *v as f64))
+                .collect(),
+        ),
+        _ => return None,
+    })
+}
+
 pub fn report(data: &KpiData, from: i64, to: i64, by: Option<By>, now: i64) -> Report {
     let all: Vec<&KpiCase> = data.cases.iter().collect();
     let mut groups: BTreeMap<String, Vec<&KpiCase>> = BTreeMap::new();

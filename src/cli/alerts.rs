@@ -144,7 +144,13 @@ pub async fn run(cmd: AlertsCmd) -> anyhow::Result<ExitCode> {
                 println!("{}", list_item(&a));
                 println!("evidence: {}", a.evidence);
                 for l in log {
-                    println!("{}  {:<12} {:<16} {}", rfc3339(l.at), l.action, l.who, l.detail);
+                    println!(
+                        "{}  {:<12} {:<16} {}",
+                        rfc3339(l.at),
+                        l.action,
+                        l.who,
+                        l.detail
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -66,7 +66,10 @@ pub async fn run(cmd: DrillCmd) -> anyhow::Result<ExitCode> {
             };
             let store = db.open().await?;
             let out_dir = out.unwrap_or_else(|| runner::default_out_dir(&db.path()));
-            eprintln!("DRILL: {} ({} min at {speed}x); Ctrl-C stops it and still writes the report", scenario.name, scenario.duration_minutes);
+            eprintln!(
+                "DRILL: {} ({} min at {speed}x); Ctrl-C stops it and still writes the report",
+                scenario.name, scenario.duration_minutes
+            );
             let opts = runner::Options {
                 speed,
                 bus: None,
@@ -74,7 +77,10 @@ pub async fn run(cmd: DrillCmd) -> anyhow::Result<ExitCode> {
                 alerts: AlertsConfig::load(None)?,
                 enricher: Arc::new(Enricher::new(cfg.query_set())),
             };
-            let job = tokio::spawn(async move { runner::run(store, scenario, steps, &origin, opts).await });
+            let job =
+                tokio::spawn(
+                    async move { runner::run(store, scenario, steps, &origin, opts).await },
+                );
             // Ctrl-C stops the running drill (the report is still written).
             let stopper = tokio::spawn(async {
                 if tokio::signal::ctrl_c().await.is_ok() {
@@ -87,7 +93,9 @@ pub async fn run(cmd: DrillCmd) -> anyhow::Result<ExitCode> {
             stopper.abort();
             let (outcome, path) = res?;
             if json {
-                print_json(&json!({ "run": outcome.run, "report": path, "stopped_early": outcome.stopped_early }))?;
+                print_json(
+                    &json!({ "run": outcome.run, "report": path, "stopped_early": outcome.stopped_early }),
+                )?;
             } else {
                 println!("{}", path.display());
             }
@@ -112,12 +120,22 @@ pub async fn run(cmd: DrillCmd) -> anyhow::Result<ExitCode> {
             } else {
                 println!("scenarios (sunward drill run NAME):");
                 for s in &shipped {
-                    println!("  {:<24} {:>4} min  {}", s["name"].as_str().unwrap_or(""), s["minutes"], s["title"].as_str().unwrap_or(""));
+                    println!(
+                        "  {:<24} {:>4} min  {}",
+                        s["name"].as_str().unwrap_or(""),
+                        s["minutes"],
+                        s["title"].as_str().unwrap_or("")
+                    );
                 }
                 if !runs.is_empty() {
                     println!("runs:");
                     for r in &runs {
-                        println!("  {:<48} {:<9} {}", r.run_key, r.state, r.report_path.as_deref().unwrap_or(""));
+                        println!(
+                            "  {:<48} {:<9} {}",
+                            r.run_key,
+                            r.state,
+                            r.report_path.as_deref().unwrap_or("")
+                        );
                     }
                 }
             }

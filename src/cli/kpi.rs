@@ -22,6 +22,9 @@ pub struct KpiArgs {
     /// Print CSV (groups and the real first-response times per brand)
     #[arg(long, conflicts_with = "json")]
     csv: bool,
+    /// Write the KPI charts as SVG files (rendered by plotters) into DIR
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["json", "csv"])]
+    svg: Option<std::path::PathBuf>,
 }
 
 /// A time argument as epoch milliseconds.
@@ -58,6 +61,27 @@ pub async fn run(a: KpiArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    if let Some(dir) = &a.svg {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return unusable(format!("--svg {}: {e}", dir.display()));
+        }
+        for name in crate::care::kpi::CHARTS {
+            let mut args = args.clone();
+            args["chart"] = json!(name);
+            let path = dir.join(format!("{name}.svg"));
+            let code = run_command(&a.actor, "kpi.export", args, |v| {
+                match std::fs::write(&path, v["svg"].as_str().unwrap_or("")) {
+                    Ok(()) => println!("{}", path.display()),
+                    Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+                }
+            })
+            .await?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     if a.csv {
         return run_command(&a.actor, "kpi.export", args, |v| {

@@ -225,7 +225,9 @@ async fn model(cmd: ModelCmd) -> anyhow::Result<ExitCode> {
         ModelCmd::Export { db, path } => {
             let store = db.open().await?;
             let Some(l) = store.model_load().await? else {
-                eprintln!("error: no model yet; correct mentions or run `sunward model train FILE` first");
+                eprintln!(
+                    "error: no model yet; correct mentions or run `sunward model train FILE` first"
+                );
                 return Ok(ExitCode::from(EXIT_UNUSABLE));
             };
             std::fs::write(&path, l.to_bytes())
@@ -453,7 +455,10 @@ fn classify_line(
         }
     };
     let id = parsed.id;
-    let t: Cow<str> = match parsed.text.map(|r| serde_json::from_str::<Cow<str>>(r.get())) {
+    let t: Cow<str> = match parsed
+        .text
+        .map(|r| serde_json::from_str::<Cow<str>>(r.get()))
+    {
         Some(Ok(t)) => t,
         Some(Err(_)) => {
             err(o, id, "`text` must be a string");

@@ -204,7 +204,13 @@ mod tests {
     fn earlier_spikes_do_not_raise_the_baseline_much() {
         let mut b = learned(10);
         // Yesterday 14:00 had a 20x spike.
-        b.record(9 * 24 + 14, HourAgg { total: 1140, negative: 900 });
+        b.record(
+            9 * 24 + 14,
+            HourAgg {
+                total: 1140,
+                negative: 900,
+            },
+        );
         let e = b.expected_hour(10 * 24 + 14, 14, 3).unwrap();
         // Capped at 2 x median + 3 = 123: the mean moves by at most (123-60)/10.
         assert!(e < 60.0 + 6.4, "expected {e}");
@@ -217,7 +223,13 @@ mod tests {
         for h in 0..28 * 24 {
             let d = h / 24;
             let v = if d % 7 >= 5 { 30 } else { 60 };
-            b.record(h, HourAgg { total: v, negative: 0 });
+            b.record(
+                h,
+                HourAgg {
+                    total: v,
+                    negative: 0,
+                },
+            );
         }
         let sat = (28 + 5) * 24 + 12;
         let mon = 28 * 24 + 12;

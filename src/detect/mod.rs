@@ -294,6 +294,8 @@ pub struct Detector {
     max_seen: i64,
     stats: Stats,
     lower: String,
+    /// Minutes (event time) that have posts, to skip long silent gaps quickly.
+    data_minutes: std::collections::BTreeSet<i64>,
 }
 
 impl Detector {
@@ -316,6 +318,7 @@ impl Detector {
             max_seen: i64::MIN,
             stats: Stats::default(),
             lower: String::new(),
+            data_minutes: Default::default(),
         }
     }
 
@@ -366,7 +369,9 @@ impl Detector {
                 negative: negative.clamp(0, u32::MAX as i64) as u32,
             };
             if topic.is_empty() {
-                if self.series.len() < MAX_KEYS || self.series.contains_key(&Key::Channel(channel.clone())) {
+                if self.series.len() < MAX_KEYS
+                    || self.series.contains_key(&Key::Channel(channel.clone()))
+                {
                     let s = self.series.entry(Key::Channel(channel)).or_default();
                     s.baseline.record(hour, agg);
                 }
@@ -377,8 +382,13 @@ impl Detector {
             }
         }
         for ((hour, topic), agg) in topics {
-            if self.series.len() < MAX_KEYS || self.series.contains_key(&Key::Topic(topic.clone())) {
-                self.series.entry(Key::Topic(topic)).or_default().baseline.record(hour, agg);
+            if self.series.len() < MAX_KEYS || self.series.contains_key(&Key::Topic(topic.clone()))
+            {
+                self.series
+                    .entry(Key::Topic(topic))
+                    .or_default()
+                    .baseline
+                    .record(hour, agg);
             }
         }
     }
@@ -416,6 +426,7 @@ impl Detector {
             self.next_eval = Some(minute);
         }
         self.max_seen = self.max_seen.max(m.created_at);
+        self.data_minutes.insert(minute);
         let late = self.next_eval.is_some_and(|n| minute < n);
         if late {
             self.stats.late += 1;
@@ -521,16 +532,23 @@ impl Detector {
         if target <= next {
             return;
         }
-        // A gap of days (a file with a hole, or a restart): close the hours in one go and only
-        // evaluate the last two hours of minutes.
-        if target - next > 2 * 24 * HOUR {
-            let skip_to = target - 2 * HOUR;
-            self.close_hours_before(skip_to.div_euclid(HOUR));
-            next = skip_to;
-        }
         while next < target {
+            // A gap of days without any post (a file with a hole, a restart): close the hours in
+            // one go and evaluate only the two hours before the next post.
+            let data_next = self
+                .data_minutes
+                .range(next..)
+                .next()
+                .copied()
+                .unwrap_or(target);
+            if data_next.min(target) - next > 2 * 24 * HOUR {
+                let skip_to = (data_next.min(target) - 2 * HOUR).div_euclid(HOUR) * HOUR;
+                self.close_hours_before(skip_to.div_euclid(HOUR));
+                next = skip_to;
+            }
             if next.rem_euclid(HOUR) == 0 {
                 self.close_hours_before(next.div_euclid(HOUR));
+                self.data_minutes = self.data_minutes.split_off(&(next - HOUR));
             }
             self.evaluate(next, out);
             next += MINUTE;
@@ -561,9 +579,9 @@ impl Detector {
         let end = minute + MINUTE;
         let stories = &self.stories;
         for (key, s) in self.series.iter_mut() {
-            let base = s
-                .baseline
-                .expected_minute(minute + MINUTE / 2, cfg.history_days, cfg.warmup_days);
+            let base =
+                s.baseline
+                    .expected_minute(minute + MINUTE / 2, cfg.history_days, cfg.warmup_days);
             // Today's level: real stories over expected in the 2.5 hours before the last 30
             // minutes (a burst does not raise its own bar), shrunk towards 1 and clamped.
             let exp = base.map(|e| {
@@ -885,7 +903,12 @@ mod tests {
                 format!("burst post {i} my flight was cancelled and no one answers the phone"),
                 false,
             )];
-            b.push(input(t + 1, "delays", format!("more background {i} on a normal day for us"), false));
+            b.push(input(
+                t + 1,
+                "delays",
+                format!("more background {i} on a normal day for us"),
+                false,
+            ));
             for s in d.push(b) {
                 if s.kind == Kind::VolumeSpike && s.topic.as_deref() == Some("delays") {
                     fired.get_or_insert(s.at);
@@ -893,7 +916,11 @@ mod tests {
             }
         }
         let at = fired.expect("the burst fires");
-        assert!(at - start <= 10 * MINUTE, "fired after {} min", (at - start) / MINUTE);
+        assert!(
+            at - start <= 10 * MINUTE,
+            "fired after {} min",
+            (at - start) / MINUTE
+        );
     }
 
     #[test]
@@ -907,7 +934,8 @@ mod tests {
             let b = vec![input(
                 t,
                 "delays",
-                "RT @news: Skylark Air grounds every flight in Denver after the storm tonight".into(),
+                "RT @news: Skylark Air grounds every flight in Denver after the storm tonight"
+                    .into(),
                 false,
             )];
             spikes += d

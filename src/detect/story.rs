@@ -161,7 +161,10 @@ impl Stories {
                 fingerprint: fp.unwrap_or(0),
             },
         );
-        Assigned { story: id, new: true }
+        Assigned {
+            story: id,
+            new: true,
+        }
     }
 
     fn nearest(&self, fp: u64) -> Option<u64> {
@@ -241,8 +244,7 @@ pub fn normalize<'a>(text: &'a str, words: &mut Vec<&'a str>, links: &mut Vec<St
     // "RT @user:" and "RT:" prefixes (classic retweets, cross-posters).
     while let Some(t) = tokens.peek() {
         let low = t.trim_end_matches(':');
-        if low.eq_ignore_ascii_case("rt") || low.eq_ignore_ascii_case("via") || t.starts_with('@')
-        {
+        if low.eq_ignore_ascii_case("rt") || low.eq_ignore_ascii_case("via") || t.starts_with('@') {
             tokens.next();
         } else {
             break;
@@ -277,7 +279,7 @@ fn hash_lower<H: Hasher>(w: &str, h: &mut H) {
 
 /// `https://www.Example.com/a/b/?utm_source=x#top` -> `example.com/a/b`; None for non-links.
 pub fn canonical_link(raw: &str) -> Option<String> {
-    let s = raw.trim_end_matches(|c: char| matches!(c, '.' | ',' | ')' | '"' | '\'' | '!' | '?'));
+    let s = raw.trim_end_matches(['.', ',', ')', '"', '\'', '!', '?']);
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))

@@ -16,10 +16,22 @@ use serde::Deserialize;
 
 /// The scenarios shipped with Sunward: (file name, text).
 pub const SHIPPED: [(&str, &str); 4] = [
-    ("storm-night.toml", include_str!("../../assets/drills/storm-night.toml")),
-    ("recall-long-weekend.toml", include_str!("../../assets/drills/recall-long-weekend.toml")),
-    ("executive-arrested.toml", include_str!("../../assets/drills/executive-arrested.toml")),
-    ("data-breach-rumor.toml", include_str!("../../assets/drills/data-breach-rumor.toml")),
+    (
+        "storm-night.toml",
+        include_str!("../../assets/drills/storm-night.toml"),
+    ),
+    (
+        "recall-long-weekend.toml",
+        include_str!("../../assets/drills/recall-long-weekend.toml"),
+    ),
+    (
+        "executive-arrested.toml",
+        include_str!("../../assets/drills/executive-arrested.toml"),
+    ),
+    (
+        "data-breach-rumor.toml",
+        include_str!("../../assets/drills/data-breach-rumor.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,7 +154,11 @@ fn hhmm(s: &str) -> Option<i64> {
 
 /// Parses and checks a scenario: times `hh:mm`, in order, inside the duration; topics known
 /// (`known_topics` from the config; empty = no check). Errors name the line.
-pub fn parse(text: &str, file: &str, known_topics: &[String]) -> Result<(Scenario, Vec<Step>), ScenarioError> {
+pub fn parse(
+    text: &str,
+    file: &str,
+    known_topics: &[String],
+) -> Result<(Scenario, Vec<Step>), ScenarioError> {
     let sc: Scenario = toml::from_str(text).map_err(|e| match e.span() {
         Some(sp) => ScenarioError::Line {
             file: file.into(),
@@ -162,14 +178,20 @@ pub fn parse(text: &str, file: &str, known_topics: &[String]) -> Result<(Scenari
     if !(1..=24 * 60).contains(&sc.duration_minutes) {
         return Err(ScenarioError::Invalid {
             file: file.into(),
-            detail: format!("duration_minutes must be 1..1440, got {}", sc.duration_minutes),
+            detail: format!(
+                "duration_minutes must be 1..1440, got {}",
+                sc.duration_minutes
+            ),
         });
     }
     for t in sc.background.per_hour.keys() {
         if !known_topics.is_empty() && !known_topics.contains(t) {
             return Err(ScenarioError::Invalid {
                 file: file.into(),
-                detail: format!("background topic `{t}` is not a configured topic ({})", known_topics.join(", ")),
+                detail: format!(
+                    "background topic `{t}` is not a configured topic ({})",
+                    known_topics.join(", ")
+                ),
             });
         }
     }
@@ -177,36 +199,54 @@ pub fn parse(text: &str, file: &str, known_topics: &[String]) -> Result<(Scenari
     let mut last = 0;
     for i in &sc.inject {
         let from = hhmm(i.at.get_ref()).ok_or_else(|| {
-            at_line(i.at.span(), format!("at = \"{}\" is not hh:mm", i.at.get_ref()))
+            at_line(
+                i.at.span(),
+                format!("at = \"{}\" is not hh:mm", i.at.get_ref()),
+            )
         })?;
         if from < last {
             return Err(at_line(
                 i.at.span(),
-                format!("at = \"{}\" is earlier than the step before it; list steps in time order", i.at.get_ref()),
+                format!(
+                    "at = \"{}\" is earlier than the step before it; list steps in time order",
+                    i.at.get_ref()
+                ),
             ));
         }
         last = from;
         let until = match &i.until {
             Some(u) => hhmm(u).filter(|u| *u > from).ok_or_else(|| {
-                at_line(i.at.span(), format!("until = \"{u}\" must be hh:mm after at"))
+                at_line(
+                    i.at.span(),
+                    format!("until = \"{u}\" must be hh:mm after at"),
+                )
             })?,
             None => from + 1,
         };
         if until > sc.duration_minutes {
             return Err(at_line(
                 i.at.span(),
-                format!("this step ends after duration_minutes = {}", sc.duration_minutes),
+                format!(
+                    "this step ends after duration_minutes = {}",
+                    sc.duration_minutes
+                ),
             ));
         }
         let topic = i.topic.get_ref();
         if !known_topics.is_empty() && !known_topics.contains(topic) {
             return Err(at_line(
                 i.topic.span(),
-                format!("topic `{topic}` is not a configured topic ({})", known_topics.join(", ")),
+                format!(
+                    "topic `{topic}` is not a configured topic ({})",
+                    known_topics.join(", ")
+                ),
             ));
         }
         if i.texts.is_empty() {
-            return Err(at_line(i.at.span(), "texts must hold at least one text".into()));
+            return Err(at_line(
+                i.at.span(),
+                "texts must hold at least one text".into(),
+            ));
         }
         steps.push(Step {
             from_min: from,
@@ -218,16 +258,23 @@ pub fn parse(text: &str, file: &str, known_topics: &[String]) -> Result<(Scenari
 }
 
 /// Reads a scenario by path, or by the name of a shipped one (`storm-night`).
-pub fn load(name_or_path: &str, known_topics: &[String]) -> Result<(Scenario, Vec<Step>, String), ScenarioError> {
+pub fn load(
+    name_or_path: &str,
+    known_topics: &[String],
+) -> Result<(Scenario, Vec<Step>, String), ScenarioError> {
     let p = Path::new(name_or_path);
     if p.is_file() {
-        let text = std::fs::read_to_string(p).map_err(|e| ScenarioError::Read(name_or_path.into(), e))?;
+        let text =
+            std::fs::read_to_string(p).map_err(|e| ScenarioError::Read(name_or_path.into(), e))?;
         let (s, st) = parse(&text, name_or_path, known_topics)?;
         return Ok((s, st, name_or_path.to_string()));
     }
     let want = name_or_path.trim_end_matches(".toml");
     let want = want.rsplit('/').next().unwrap_or(want);
-    match SHIPPED.iter().find(|(f, _)| f.trim_end_matches(".toml") == want) {
+    match SHIPPED
+        .iter()
+        .find(|(f, _)| f.trim_end_matches(".toml") == want)
+    {
         Some((f, text)) => {
             let file = format!("assets/drills/{f}");
             let (s, st) = parse(text, &file, known_topics)?;
@@ -235,7 +282,10 @@ pub fn load(name_or_path: &str, known_topics: &[String]) -> Result<(Scenario, Ve
         }
         None => Err(ScenarioError::Read(
             name_or_path.into(),
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or shipped scenario; see `sunward drill list`"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or shipped scenario; see `sunward drill list`",
+            ),
         )),
     }
 }
@@ -245,7 +295,9 @@ mod tests {
     use super::*;
 
     fn topics() -> Vec<String> {
-        ["delays", "baggage", "refunds", "app", "crew"].map(String::from).to_vec()
+        ["delays", "baggage", "refunds", "app", "crew"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]

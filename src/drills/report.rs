@@ -82,7 +82,9 @@ pub async fn write(
         minutes: since(det_at),
         target_minutes: Some(sc.targets.detect_minutes),
         verdict: judge(since(det_at), sc.targets.detect_minutes),
-        note: detected.map(|a| format!("{} ({})", a.title, a.kind)).unwrap_or_else(|| "no alert fired".into()),
+        note: detected
+            .map(|a| format!("{} ({})", a.title, a.kind))
+            .unwrap_or_else(|| "no alert fired".into()),
     });
     let ack_at = o.acked_seen.values().min().copied();
     let acked_by = alerts.iter().find_map(|a| a.acked_by.clone());
@@ -92,7 +94,9 @@ pub async fn write(
         minutes: since(ack_at),
         target_minutes: Some(sc.targets.ack_minutes),
         verdict: judge(since(ack_at), sc.targets.ack_minutes),
-        note: acked_by.map(|w| format!("by {w}")).unwrap_or_else(|| "nobody acknowledged the drill alert".into()),
+        note: acked_by
+            .map(|w| format!("by {w}"))
+            .unwrap_or_else(|| "nobody acknowledged the drill alert".into()),
     });
     // First approved reply on a case opened from a drill post (issue 4's care store).
     let reply_wall = store
@@ -130,16 +134,22 @@ pub async fn write(
         .iter()
         .filter(|e| e.verdict == "missed")
         .map(|e| match e.minutes {
-            Some(m) => format!("{}: {m} min against a target of {} min", e.what, e.target_minutes.unwrap_or(0)),
+            Some(m) => format!(
+                "{}: {m} min against a target of {} min",
+                e.what,
+                e.target_minutes.unwrap_or(0)
+            ),
             None => format!("{}: did not happen during the drill", e.what),
         })
         .collect();
 
     let dir = out_dir.join(&o.run);
-    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let svg = chart(o, det_at, ack_at)?;
     std::fs::write(dir.join("volume.svg"), &svg)?;
-    let mut csv = String::from("event,drill_time,minutes_after_first_post,target_minutes,verdict,note\n");
+    let mut csv =
+        String::from("event,drill_time,minutes_after_first_post,target_minutes,verdict,note\n");
     for e in &events {
         csv.push_str(&format!(
             "{},{},{},{},{},\"{}\"\n",
@@ -160,7 +170,10 @@ pub async fn write(
         "alerts": alerts.iter().map(|a| json!({"id": a.id, "kind": a.kind, "kinds": a.kinds, "severity": a.severity, "state": a.state, "title": a.title, "fired_at": rfc(a.fired_at)})).collect::<Vec<_>>(),
         "timeline": events, "missed": missed,
     });
-    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
 
     let mut rows = String::new();
     for e in &events {
@@ -178,7 +191,13 @@ pub async fn write(
     let missed_html = if missed.is_empty() {
         "<p>Every target was met.</p>".to_string()
     } else {
-        format!("<ul>{}</ul>", missed.iter().map(|m| format!("<li>{}</li>", esc(m))).collect::<String>())
+        format!(
+            "<ul>{}</ul>",
+            missed
+                .iter()
+                .map(|m| format!("<li>{}</li>", esc(m)))
+                .collect::<String>()
+        )
     };
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>DRILL report: {name}</title>\
@@ -209,7 +228,8 @@ fn chart(o: &Outcome, det: Option<i64>, ack: Option<i64>) -> anyhow::Result<Stri
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 360)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+        root.fill(&WHITE)
+            .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
         let n = o.minutes.len().max(1) as i64;
         let top = o
             .minutes
@@ -220,7 +240,10 @@ fn chart(o: &Outcome, det: Option<i64>, ack: Option<i64>) -> anyhow::Result<Stri
             .max(1) as f64
             * 1.15;
         let mut c = ChartBuilder::on(&root)
-            .caption(format!("DRILL: {} - posts per minute", o.name), ("sans-serif", 18))
+            .caption(
+                format!("DRILL: {} - posts per minute", o.name),
+                ("sans-serif", 18),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(40)
@@ -254,10 +277,13 @@ fn chart(o: &Outcome, det: Option<i64>, ack: Option<i64>) -> anyhow::Result<Stri
         for (t, color, label) in [(det, BLACK, "detected"), (ack, GREEN, "acknowledged")] {
             if let Some(t) = t {
                 let x = (t - o.start) / MIN;
-                c.draw_series(LineSeries::new(vec![(x, 0.0), (x, top)], color.stroke_width(2)))
-                    .map_err(|e| anyhow::anyhow!("chart: {e}"))?
-                    .label(label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
+                c.draw_series(LineSeries::new(
+                    vec![(x, 0.0), (x, top)],
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| anyhow::anyhow!("chart: {e}"))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color));
             }
         }
         c.configure_series_labels()

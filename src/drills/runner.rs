@@ -121,7 +121,9 @@ const DETAILS: [&str; 16] = [
 
 /// A background post of random everyday words: distinct stories, never near-duplicates.
 fn background_text(rng: &mut StdRng, topic: &str) -> String {
-    let mut w: Vec<&str> = (0..10).map(|_| WORDS[rng.gen_range(0..WORDS.len())]).collect();
+    let mut w: Vec<&str> = (0..10)
+        .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+        .collect();
     w.push(topic);
     w.join(" ")
 }
@@ -159,15 +161,28 @@ pub async fn run(
     if let Ok(mut r) = registry().lock() {
         r.insert(run.clone(), tx);
     }
-    let result = run_inner(&store, &scenario, &steps, file, &opts, &run, &source, start, wall, &mut rx).await;
+    let result = run_inner(
+        &store, &scenario, &steps, file, &opts, &run, &source, start, wall, &mut rx,
+    )
+    .await;
     if let Ok(mut r) = registry().lock() {
         r.remove(&run);
     }
     let outcome = result?;
     let (path, summary) = super::report::write(&store, &scenario, &outcome, &opts.out_dir).await?;
-    let state = if outcome.stopped_early { "stopped" } else { "finished" };
+    let state = if outcome.stopped_early {
+        "stopped"
+    } else {
+        "finished"
+    };
     store
-        .drill_update(&run, state, Some(Clock::System.now_ms()), Some(&path.display().to_string()), &summary)
+        .drill_update(
+            &run,
+            state,
+            Some(Clock::System.now_ms()),
+            Some(&path.display().to_string()),
+            &summary,
+        )
         .await?;
     Ok((outcome, path))
 }
@@ -213,10 +228,22 @@ async fn run_inner(
         t += MIN;
     }
     det.flush_until(start);
-    let alerts = crate::alerts::Alerts::start(store.clone(), opts.bus.clone(), clock.clone(), opts.alerts.clone()).await?;
+    let alerts = crate::alerts::Alerts::start(
+        store.clone(),
+        opts.bus.clone(),
+        clock.clone(),
+        opts.alerts.clone(),
+    )
+    .await?;
     alerts.set_drill_run(Some(run.to_string()));
     let feed = pipeline::spawn(det, alerts.clone());
-    let ingestor = Ingestor::new(store.clone(), opts.enricher.clone(), opts.bus.clone(), clock.clone()).with_detect(feed.clone());
+    let ingestor = Ingestor::new(
+        store.clone(),
+        opts.enricher.clone(),
+        opts.bus.clone(),
+        clock.clone(),
+    )
+    .with_detect(feed.clone());
 
     let mut out = Outcome {
         run: run.into(),
@@ -258,7 +285,13 @@ async fn run_inner(
         }
         let t0 = start + minute * MIN;
         let mut ms = Vec::new();
-        let mk = |n: &mut u64, at: i64, topic: &str, channel: &str, text: String, handle: Option<String>, followers: u64| {
+        let mk = |n: &mut u64,
+                  at: i64,
+                  topic: &str,
+                  channel: &str,
+                  text: String,
+                  handle: Option<String>,
+                  followers: u64| {
             *n += 1;
             Mention {
                 source: source.to_string(),
@@ -280,16 +313,28 @@ async fn run_inner(
         for (topic, per_hour) in &sc.background.per_hour {
             for _ in 0..poisson(&mut rng, per_hour * daily(t0) / 60.0) {
                 let text = background_text(&mut rng, topic);
-                ms.push(mk(&mut n, t0 + rng.gen_range(0..MIN), topic, "x", text, None, 100));
+                ms.push(mk(
+                    &mut n,
+                    t0 + rng.gen_range(0..MIN),
+                    topic,
+                    "x",
+                    text,
+                    None,
+                    100,
+                ));
                 bg += 1;
             }
         }
         let mut inj = 0;
-        for s in steps.iter().filter(|s| s.from_min <= minute && minute < s.until_min) {
+        for s in steps
+            .iter()
+            .filter(|s| s.from_min <= minute && minute < s.until_min)
+        {
             let i = &s.inject;
             let span = (s.until_min - s.from_min).max(1);
             // Spread `count` evenly over the step's minutes.
-            let here = (i.count as i64 * (minute - s.from_min + 1) / span - i.count as i64 * (minute - s.from_min) / span) as u32;
+            let here = (i.count as i64 * (minute - s.from_min + 1) / span
+                - i.count as i64 * (minute - s.from_min) / span) as u32;
             for k in 0..here {
                 let base = &i.texts[rng.gen_range(0..i.texts.len())];
                 let text = if i.count == 1 {
@@ -299,10 +344,21 @@ async fn run_inner(
                     let d2 = DETAILS[rng.gen_range(0..DETAILS.len())];
                     format!("{base}, {d1}, {d2}")
                 };
-                let handle = i.author.clone().or_else(|| Some(format!("drill_user_{}", rng.gen_range(0..1_000_000))));
+                let handle = i
+                    .author
+                    .clone()
+                    .or_else(|| Some(format!("drill_user_{}", rng.gen_range(0..1_000_000))));
                 let at = t0 + (k as i64 * MIN / here.max(1) as i64);
                 out.first_post = Some(out.first_post.map_or(at, |f: i64| f.min(at)));
-                ms.push(mk(&mut n, at, i.topic.get_ref(), &i.channel, text.clone(), handle.clone(), i.followers));
+                ms.push(mk(
+                    &mut n,
+                    at,
+                    i.topic.get_ref(),
+                    &i.channel,
+                    text.clone(),
+                    handle.clone(),
+                    i.followers,
+                ));
                 inj += 1;
                 // Reposts spread over the next ten minutes (arriving in their own minute).
                 for r in 0..i.reposts {
@@ -313,8 +369,9 @@ async fn run_inner(
                 }
             }
         }
-        let (due, later): (Vec<Mention>, Vec<Mention>) =
-            std::mem::take(&mut pending).into_iter().partition(|m| m.created_at < t0 + MIN);
+        let (due, later): (Vec<Mention>, Vec<Mention>) = std::mem::take(&mut pending)
+            .into_iter()
+            .partition(|m| m.created_at < t0 + MIN);
         pending = later;
         inj += due.len() as u32;
         ms.extend(due);
@@ -336,7 +393,11 @@ async fn run_inner(
                 out.acked_seen.entry(a.id).or_insert(t1);
             }
         }
-        out.minutes.push(Minute { t: t0, background: bg, injected: inj });
+        out.minutes.push(Minute {
+            t: t0,
+            background: bg,
+            injected: inj,
+        });
         out.clock_map.push((t1, Clock::System.now_ms()));
         out.end = t1;
         tokio::select! {

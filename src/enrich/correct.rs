@@ -197,7 +197,9 @@ async fn correct(app: &App, who: &Principal, args: Value) -> Result<Value, ApiEr
         _ => return Err(bad("pass `mention_id`, or `source` and `source_id`")),
     };
     if store.mention_label(id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no stored mention with id {id}")));
+        return Err(ApiError::NotFound(format!(
+            "no stored mention with id {id}"
+        )));
     }
     let enricher = &app.ingestor().enricher;
     let now = app.clock().now_ms();
@@ -217,7 +219,7 @@ async fn correct(app: &App, who: &Principal, args: Value) -> Result<Value, ApiEr
     if !out.held_back {
         enricher.set_model(Some(learner));
     }
-    Ok(serde_json::to_value(out).map_err(|e| ApiError::Internal(e.to_string()))?)
+    serde_json::to_value(out).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 async fn model(app: &App) -> Result<Value, ApiError> {

@@ -30,13 +30,13 @@ impl Metrics {
 
     /// Computes the figures from the confusion matrix.
     pub fn finish(mut self) -> Metrics {
-        let c = &self.confusion;
+        let c = self.confusion;
         let n: usize = c.iter().flatten().sum();
         let correct: usize = (0..3).map(|i| c[i][i]).sum();
         let mut f1_sum = 0.0;
-        for k in 0..3 {
-            let tp = c[k][k] as f64;
-            let gold: usize = c[k].iter().sum();
+        for (k, row) in c.iter().enumerate() {
+            let tp = row[k] as f64;
+            let gold: usize = row.iter().sum();
             let pred: usize = (0..3).map(|g| c[g][k]).sum();
             let r = if gold > 0 { tp / gold as f64 } else { 0.0 };
             let p = if pred > 0 { tp / pred as f64 } else { 0.0 };

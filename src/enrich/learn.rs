@@ -347,7 +347,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], ModelFormatError> {
         let end = self.at.checked_add(n).ok_or(ModelFormatError::Truncated)?;
-        let s = self.b.get(self.at..end).ok_or(ModelFormatError::Truncated)?;
+        let s = self
+            .b
+            .get(self.at..end)
+            .ok_or(ModelFormatError::Truncated)?;
         self.at = end;
         Ok(s)
     }
@@ -434,7 +437,10 @@ fn features(b: &[u8], norm: &mut Vec<u8>, words: &mut Vec<(u32, u32)>, out: &mut
         push(out, prev.wrapping_mul(31).wrapping_add(w) ^ 0x2545_f491);
         prev = w;
     }
-    push(out, prev.wrapping_mul(31).wrapping_add(0x3c6e_f372) ^ 0x2545_f491);
+    push(
+        out,
+        prev.wrapping_mul(31).wrapping_add(0x3c6e_f372) ^ 0x2545_f491,
+    );
     // Character 4-grams of the normalized text (words joined by one space): they catch
     // spelling variants and inflections (`cancel`, `cancelled`, `cancellation`). 3- and 5-grams
     // added nothing on the evaluation streams (docs/sentiment.md).
@@ -620,7 +626,11 @@ mod tests {
     fn empty_model_is_the_engine() {
         let a = Analyzer::shared();
         let l = Learner::new();
-        for t in ["great service", "my flight was cancelled", "what time is it"] {
+        for t in [
+            "great service",
+            "my flight was cancelled",
+            "what time is it",
+        ] {
             let p = l.predict(a, t);
             let s = a.analyze(t);
             assert_eq!(p.label, s.label, "{t}");

@@ -1279,8 +1279,7 @@ impl Builder {
                 b.edit(w, |e| e.flags |= IN);
             }
             for w in [
-                "one", "two", "three", "four", "five", "six", "several", "few", "24",
-                "48",
+                "one", "two", "three", "four", "five", "six", "several", "few", "24", "48",
             ] {
                 b.edit(w, |e| e.flags |= NUM);
             }
@@ -1594,6 +1593,42 @@ mod tests {
         ] {
             assert_eq!(label(t), Label::Neutral, "{t}: {}", s(t));
         }
+    }
+
+    #[test]
+    fn care_sequence_rules() {
+        // Negated verbs and durations count in posts addressed to someone, not in chatter.
+        assert_eq!(label("@SkyJetAir can't check in online"), Label::Negative);
+        assert_eq!(label("@SkyJetAir didn't even get my bag"), Label::Negative);
+        assert_eq!(label("@SkyJetAir on the phone 45 minutes"), Label::Negative);
+        assert_eq!(label("@SkyJetAir 3hrs at the gate"), Label::Negative);
+        assert_eq!(label("can't check in online"), Label::Neutral);
+        assert_eq!(
+            label("@SkyJetAir boarding starts in 20 minutes"),
+            Label::Neutral
+        );
+        assert_ne!(label("@SkyJetAir don't worry about it"), Label::Negative);
+        // Negation stays inside its sentence: "worst" is not negated by "wouldn't".
+        assert_eq!(
+            label("I wish they wouldn't ship with them. Worst service out there"),
+            Label::Negative
+        );
+        // Praise inside a question is a request.
+        assert!(s("@SkyJetAir is flight 410 on time today?") < 0.1);
+        assert_eq!(
+            label("@SkyJetAir flight 410 was on time today!"),
+            Label::Positive
+        );
+        // Sarcasm with a duration-free failure; intensifier and elongation.
+        assert_eq!(
+            label("Thanks @SkyJetAir for the huge delays. So thrilled."),
+            Label::Negative
+        );
+        assert!(s("@SkyJetAir sooo rude") < s("@SkyJetAir rude"));
+        assert!(s("@SkyJetAir very rude") < s("@SkyJetAir rude"));
+        // The airline-corpus artifacts.
+        assert_eq!(label("@SkyJetAir Cancelled Flightled"), Label::Negative);
+        assert_eq!(label("@SkyJetAir Late Flight again"), Label::Negative);
     }
 
     #[test]

@@ -202,7 +202,11 @@ impl Store {
         .await
     }
 
-    async fn corrections_query(&self, sql: &str, arg: i64) -> Result<Vec<CorrectionRow>, StoreError> {
+    async fn corrections_query(
+        &self,
+        sql: &str,
+        arg: i64,
+    ) -> Result<Vec<CorrectionRow>, StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let rows = sqlx::query(sql).bind(arg).fetch_all(s.read_pool()).await?;
@@ -238,7 +242,11 @@ impl Store {
     }
 
     /// The store id of mention `(source, source_id)`.
-    pub async fn mention_id(&self, source: &str, source_id: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn mention_id(
+        &self,
+        source: &str,
+        source_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let r = sqlx::query("SELECT id FROM mentions WHERE source = $1 AND source_id = $2")

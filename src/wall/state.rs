@@ -219,7 +219,11 @@ impl Walls {
             .iter()
             .map(|s| SourceFreshness {
                 source: s.clone(),
-                last_at: if s == DEMO { newest } else { seen.get(s).copied() },
+                last_at: if s == DEMO {
+                    newest
+                } else {
+                    seen.get(s).copied()
+                },
                 expected: true,
             })
             .collect();

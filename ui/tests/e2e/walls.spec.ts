@@ -3,7 +3,7 @@
 // no handle, e-mail address or phone number from a corpus full of them.
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { mention, postMentions, screenshot, server } from './helpers';
+import { mention, openWithToken, postMentions, screenshot, server } from './helpers';
 
 /** Issues a token with `sunward token add NAME --role ROLE` on the server's database. */
 function issueToken(name: string, role: string): string {
@@ -163,4 +163,25 @@ test('the operator Walls panel runs a drill, acknowledges it and checks a profil
   await panel.getByRole('button', { name: 'Check' }).click();
   await expect(panel.getByText(/line 4 screens\[0\]\.views\[1\]: unknown view "nope"/)).toBeVisible();
   await screenshot(page, 'operator-wall-panel');
+});
+
+test('hostile text in the new views stays inert and cannot break the layout', async ({ page }) => {
+  const evil = `\u202Eevil<script>window.__pwned=1</script>\u200B${'😀'.repeat(10_000)}`;
+  await postMentions([
+    mention(evil, { topics: ['hostile-e2e'], author: { handle: '<img src=x onerror=window.__pwned=2>', followers: 99_000_000 } }),
+  ]);
+  for (const route of ['#/view/top_posts', '#/view/topics']) {
+    await openWithToken(page, route);
+    await expect(page.locator('[data-testid^=view-]').first()).toBeVisible();
+    await page.waitForTimeout(500);
+    const overflow = await page.evaluate(() => ({
+      x: document.documentElement.scrollWidth - window.innerWidth,
+      y: document.documentElement.scrollHeight - window.innerHeight,
+    }));
+    expect(overflow.x, `${route} scrolls sideways`).toBeLessThanOrEqual(0);
+    expect(overflow.y, `${route} scrolls down`).toBeLessThanOrEqual(0);
+    await expect(page.locator('main script, [data-testid^=view-] script, [data-testid^=view-] img')).toHaveCount(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+  }
+  await screenshot(page, 'hostile-topics');
 });
