@@ -158,7 +158,13 @@ impl App {
         let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
         // Crisis detection on every stored batch, escalation every 5 s (src/alerts).
         let alerts_cfg = crate::alerts::AlertsConfig::load(None)?;
-        let (feed, alerts) = crate::alerts::pipeline::start_for(&store, Some(bus.clone()), clock.clone(), alerts_cfg).await?;
+        let (feed, alerts) = crate::alerts::pipeline::start_for(
+            &store,
+            Some(bus.clone()),
+            clock.clone(),
+            alerts_cfg,
+        )
+        .await?;
         alerts.spawn_escalation(Duration::from_secs(5));
         let ingestor = ingestor.with_detect(feed);
         let synced =
@@ -170,7 +176,8 @@ impl App {
             tracing::info!(added = ?synced.added, updated = ?synced.updated, disabled = ?synced.disabled, "config sources synced");
         }
         let connectors = crate::connectors::Connectors::start(&db_path, ingestor.clone()).await?;
-        let walls = crate::wall::Walls::start_with(walls_registry, &bus, store.clone(), clock.clone());
+        let walls =
+            crate::wall::Walls::start_with(walls_registry, &bus, store.clone(), clock.clone());
         let app = App {
             inner: Arc::new(Inner {
                 store,
@@ -260,7 +267,12 @@ impl App {
 
     /// Backfills the last 24 hours (so the day chart is never empty), then generates in real time.
     async fn spawn_demo(&self) -> anyhow::Result<()> {
-        crate::care::demo::start(self.store().clone(), self.clock().clone(), self.bus().clone()).await;
+        crate::care::demo::start(
+            self.store().clone(),
+            self.clock().clone(),
+            self.bus().clone(),
+        )
+        .await;
         let now = self.inner.clock.now_ms();
         let last = self
             .inner
@@ -361,7 +373,13 @@ impl App {
                         "limit must be between 1 and 500, got {limit}"
                     )));
                 }
-                let sc = crate::showcase::settings_for(self, who, a.profile.as_deref(), a.screen, a.showcase);
+                let sc = crate::showcase::settings_for(
+                    self,
+                    who,
+                    a.profile.as_deref(),
+                    a.screen,
+                    a.showcase,
+                );
                 let mentions = match &sc {
                     Some(sc) => crate::showcase::stream(self, sc, limit, &a.filter()).await?,
                     None => store.latest(limit, &a.filter()).await?,
@@ -393,14 +411,29 @@ impl App {
             // Areas dispatch their own `area.verb` commands; each returns None for commands
             // that are not its own. One line per area.
             other => {
-                if let Some(r) = crate::connectors::api::dispatch(self, who, other, args.clone()).await {
+                if let Some(r) =
+                    crate::connectors::api::dispatch(self, who, other, args.clone()).await
+                {
                     return r;
                 }
-                if let Some(r) = crate::enrich::correct::dispatch(self, who, other, args.clone()).await { return r; }
-                if let Some(r) = crate::wall::api::dispatch(self, who, other, args.clone()).await { return r; }
-                if let Some(r) = crate::showcase::dispatch(self, who, other, args.clone()).await { return r; }
-                if let Some(r) = crate::alerts::api::dispatch(self, who, other, args.clone()).await { return r; }
-                if let Some(r) = crate::care::api::dispatch(self, who, other, args.clone()).await { return r; }
+                if let Some(r) =
+                    crate::enrich::correct::dispatch(self, who, other, args.clone()).await
+                {
+                    return r;
+                }
+                if let Some(r) = crate::wall::api::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
+                if let Some(r) = crate::showcase::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
+                if let Some(r) = crate::alerts::api::dispatch(self, who, other, args.clone()).await
+                {
+                    return r;
+                }
+                if let Some(r) = crate::care::api::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
                 if let Some(r) = crate::sites::api::dispatch(self, who, other, args.clone()).await {
                     return r;
                 }

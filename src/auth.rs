@@ -115,9 +115,17 @@ pub fn access_of(command: &str) -> Access {
         "sentiment.correct" => Access::Work,
         "sentiment.model" => Access::Read,
         // Walls (src/wall, src/showcase): operating the walls is a lead's job.
-        "wall.push" | "wall.freeze" | "wall.blackout" | "wall.release" | "wall.drill"
-        | "wall.ack" | "showcase.queue" | "showcase.approve" | "showcase.reject"
-        | "showcase.highlight" | "showcase.unhighlight" => Access::Lead,
+        "wall.push"
+        | "wall.freeze"
+        | "wall.blackout"
+        | "wall.release"
+        | "wall.drill"
+        | "wall.ack"
+        | "showcase.queue"
+        | "showcase.approve"
+        | "showcase.reject"
+        | "showcase.highlight"
+        | "showcase.unhighlight" => Access::Lead,
         "wall.check" => Access::Read,
         // Alerts (src/alerts/api.rs): the on-call lead owns acknowledging and escalating.
         "alerts.ack" | "alerts.resolve" | "alerts.escalate" => Access::Lead,

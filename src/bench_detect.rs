@@ -55,6 +55,9 @@ pub struct DetectArgs {
     /// Detector thresholds to evaluate [default: the built-in assets/alerts.toml]
     #[arg(long, value_name = "ALERTS_TOML")]
     pub alerts: Option<PathBuf>,
+    /// Only measure the ingest overhead
+    #[arg(long)]
+    pub overhead_only: bool,
     /// Lines for the ingest-overhead measurement (0 skips it)
     #[arg(long, default_value_t = 500_000)]
     pub overhead_lines: usize,
@@ -185,6 +188,10 @@ fn channel(rng: &mut StdRng) -> &'static str {
 }
 
 pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
+    if a.overhead_only {
+        overhead(a.overhead_lines.max(1)).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(dir) = data_dir(&a) else {
         eprintln!("error: the shared data folder was not found; pass --data PATH (the folder with twcs/, tweet_sentiment_extraction/, tweeteval_sentiment/)");
         return Ok(ExitCode::from(crate::cli::EXIT_UNUSABLE));
@@ -583,6 +590,7 @@ async fn overhead(lines: usize) -> anyhow::Result<()> {
             f.flush(None).await;
         }
         let s = t.elapsed().as_secs_f64();
+        eprintln!("round {round} detection {with}: {s:.2}s");
         let i = with as usize;
         best[i] = best[i].min(s);
     }

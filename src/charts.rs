@@ -268,7 +268,10 @@ pub fn value_bars_svg(
             .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
                 let y = n - 1 - i as i64;
                 let mut r = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))],
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (*v, SegmentValue::Exact(y + 1)),
+                    ],
                     LINE.filled(),
                 );
                 r.set_margin(6, 6, 0, 0);

@@ -86,7 +86,10 @@ impl Config {
             if !names.insert(src.name.as_str()) {
                 return Err(ConfigError::Source {
                     path: origin.to_path_buf(),
-                    message: format!("two [[sources]] are named `{}`; names must be unique", src.name),
+                    message: format!(
+                        "two [[sources]] are named `{}`; names must be unique",
+                        src.name
+                    ),
                 });
             }
         }

@@ -27,7 +27,10 @@ pub enum Event {
     WallControl(crate::wall::Control),
     /// Care cases changed (src/care): `what` = triage, assign, reply, approve, tick, ...;
     /// `ids` = the cases. Panels and the agent-load wall re-read.
-    Cases { what: String, ids: Vec<i64> },
+    Cases {
+        what: String,
+        ids: Vec<i64>,
+    },
 }
 
 /// What walls and panels need to know about an alert change, without a database read.

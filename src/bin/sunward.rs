@@ -650,7 +650,10 @@ async fn ingest(
     }
     if let Some(d) = detect.flush(None).await {
         if d.signals > 0 {
-            eprintln!("crisis detection fired {} signals; see `sunward alerts list`", d.signals);
+            eprintln!(
+                "crisis detection fired {} signals; see `sunward alerts list`",
+                d.signals
+            );
         }
     }
     if json {

@@ -72,13 +72,13 @@ pub struct DetectConfig {
 impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
-            lateness_minutes: 2,
+            lateness_minutes: 1,
             history_days: 14,
             warmup_days: 3,
             windows_minutes: vec![5, 10, 30],
-            min_volume: 10,
+            min_volume: 8,
             spike_ratio: 2.0,
-            spike_z: 4.0,
+            spike_z: 3.75,
             overdispersion: 0.25,
             negative_window_minutes: 30,
             negative_min: 15,
@@ -342,7 +342,9 @@ impl Detector {
         for m in batch {
             self.observe(m, &mut out);
         }
-        let wm = self.max_seen - self.cfg.lateness_minutes * MINUTE;
+        let wm = self
+            .max_seen
+            .saturating_sub(self.cfg.lateness_minutes * MINUTE);
         self.advance(wm, &mut out);
         self.stats.signals += out.len() as u64;
         out

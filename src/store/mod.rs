@@ -6,8 +6,8 @@ mod care;
 mod care_kpi;
 mod care_triage;
 mod model;
-mod sqlite;
 mod sites;
+mod sqlite;
 mod tokens;
 mod walls;
 
@@ -16,11 +16,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::model::{Enrichment, Mention, StoredMention};
-pub use alerts::{AlertGrowth, AlertLogRow, AlertQuery, AlertRow, DrillRunRow, NewAlert, Transition};
+pub use alerts::{
+    AlertGrowth, AlertLogRow, AlertQuery, AlertRow, DrillRunRow, NewAlert, Transition,
+};
 pub use care::{AuditRow, CaseChange, CaseFilter, CaseRow, Decision, NewReply, ReplyRow};
 pub use care_kpi::{KpiCase, KpiData, RealResponse};
-pub use sqlite::SqliteStore;
 pub use model::{CorrectionRow, MentionLabel, ModelInfo, ModelOrigin, HOLD_BACK_EVERY};
+pub use sqlite::SqliteStore;
 pub use tokens::TokenRow;
 pub use walls::{HighlightRow, ShowcaseGate};
 
