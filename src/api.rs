@@ -178,6 +178,10 @@ impl App {
         let connectors = crate::connectors::Connectors::start(&db_path, ingestor.clone()).await?;
         let walls =
             crate::wall::Walls::start_with(walls_registry, &bus, store.clone(), clock.clone());
+        // Alerts still open from before a restart take the walls over again.
+        for a in store.alerts_active().await? {
+            walls.note_alert(crate::alerts::notice(&a));
+        }
         let app = App {
             inner: Arc::new(Inner {
                 store,

@@ -261,3 +261,48 @@ async fn a_stuck_webhook_receiver_never_blocks() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(store.webhook_dead_count().await.unwrap() >= 40);
 }
+
+/// A crisis alert still open when the app restarts takes the walls over again at start, not
+/// only when the next alert event arrives.
+#[tokio::test]
+async fn an_alert_open_before_a_restart_takes_the_walls_over_again() {
+    use sunward::store::NewAlert;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("restart.db");
+    let opts = || sunward::api::AppOptions {
+        db: Some(db.clone()),
+        ..sunward::api::AppOptions::default()
+    };
+    {
+        let app = sunward::api::App::start(opts()).await.expect("app");
+        let (ev, st) = (serde_json::json!({}), serde_json::json!([]));
+        app.store()
+            .alert_insert(
+                &NewAlert {
+                    merge_key: "test",
+                    kind: "crisis_terms",
+                    kinds: &["crisis_terms".to_string()],
+                    topic: Some("delays"),
+                    channel: None,
+                    severity: "crisis",
+                    title: "Crisis terms on delays",
+                    fired_at: 1_700_000_000_000,
+                    evidence: &ev,
+                    stories: &st,
+                    drill: false,
+                    drill_run: None,
+                    site: "default",
+                },
+                1_700_000_000_000,
+            )
+            .await
+            .expect("insert");
+        app.connectors().shutdown();
+    }
+    let app = sunward::api::App::start(opts()).await.expect("restart");
+    let v = app
+        .dispatch("view.screen", serde_json::json!({"screen": 0}))
+        .await
+        .expect("screen");
+    assert_eq!(v["takeover"]["title"], "Crisis terms on delays", "{v}");
+}

@@ -250,6 +250,9 @@ pub fn normalize<'a>(text: &'a str, words: &mut Vec<&'a str>, links: &mut Vec<St
             break;
         }
     }
+    // Hashtags a cross-poster appends at the end ("... stranded #SkylarkAir #travel") are
+    // labels, not the story: a syndicated copy must fingerprint like the original.
+    let mut trailing_tags = 0;
     for t in tokens {
         if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("www.") {
             if let Some(l) = canonical_link(t) {
@@ -263,7 +266,15 @@ pub fn normalize<'a>(text: &'a str, words: &mut Vec<&'a str>, links: &mut Vec<St
         let w = t.trim_matches(|c: char| !c.is_alphanumeric());
         if !w.is_empty() {
             words.push(w);
+            if t.starts_with('#') {
+                trailing_tags += 1;
+            } else {
+                trailing_tags = 0;
+            }
         }
+    }
+    if trailing_tags < words.len() {
+        words.truncate(words.len() - trailing_tags);
     }
 }
 
@@ -403,5 +414,63 @@ mod tests {
         let b = s.assign(&post(text, 3 * 3_600_000));
         assert!(b.new);
         assert_ne!(a.story, b.story);
+    }
+
+    /// Issue 8: the same story posted on X, syndicated to Mastodon with a hashtag and a link,
+    /// and re-published as an RSS item (title plus article link) is one story, whose reach
+    /// adds up every network's audience.
+    #[test]
+    fn the_same_story_across_networks_and_a_republished_feed_item_is_one_story() {
+        let mut s = Stories::new(24 * 3_600_000);
+        let t = 1_700_000_000_000;
+        let on =
+            |text: &'static str, url: Option<&'static str>, followers: u64, dt: i64| StoryInput {
+                text,
+                url,
+                created_at: t + dt,
+                followers,
+            };
+        let x = s.assign(&on(
+            "Skylark Air cancelled every flight out of Denver tonight, thousands stranded https://t.co/AbC123",
+            Some("https://x.com/newsdesk/status/1850000000000000001"),
+            120_000,
+            0,
+        ));
+        let masto = s.assign(&on(
+            "Skylark Air cancelled every flight out of Denver tonight - thousands stranded! #SkylarkAir https://news.example.com/denver-storm?utm_source=mastodon",
+            Some("https://mastodon.social/@newsdesk/113000000000000001"),
+            8_000,
+            60_000,
+        ));
+        // The feed item: same headline, the article link (tracking parameters differ).
+        let rss = s.assign(&on(
+            "Skylark Air cancelled every flight out of Denver tonight, thousands stranded",
+            Some("https://news.example.com/denver-storm"),
+            0,
+            120_000,
+        ));
+        // Re-published later with an edited headline: joined by its article link.
+        let again = s.assign(&on(
+            "UPDATE: Denver storm grounds Skylark Air fleet",
+            Some("https://www.news.example.com/denver-storm/"),
+            0,
+            600_000,
+        ));
+        assert!(x.new);
+        for (what, a) in [("mastodon", masto), ("rss", rss), ("re-published", again)] {
+            assert_eq!(a.story, x.story, "{what} joins the story");
+            assert!(!a.new, "{what} is not a new story");
+        }
+        let story = s.get(x.story).expect("story");
+        assert_eq!(story.posts, 4);
+        assert_eq!(story.reach, 120_001 + 8_001 + 1 + 1);
+        // A different story on the same topic stays apart.
+        let other = s.assign(&on(
+            "Lost my bag on the Skylark Air flight from Lisbon, nobody answers the phone",
+            None,
+            50,
+            700_000,
+        ));
+        assert_ne!(other.story, x.story);
     }
 }
