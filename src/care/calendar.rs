@@ -42,11 +42,7 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /// How far a clock may run looking for business hours (a site closed for longer is an error).
 const MAX_DAYS: i64 = 3 * 366;
 
-fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.trim().split_once(':')?;
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
-}
+use crate::clock::parse_hhmm;
 
 fn parse_window(s: &str) -> Option<Window> {
     let (a, b) = s.split_once('-')?;

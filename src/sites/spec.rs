@@ -132,13 +132,9 @@ pub struct SpecError {
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-pub fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.trim().split_once(':')?;
-    if h.len() > 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+/// A shift time: 00:00 to 23:59 (a shift ending at midnight ends at 00:00 and crosses it).
+fn shift_time(s: &str) -> Option<u32> {
+    crate::clock::parse_hhmm(s).filter(|m| *m < 1440)
 }
 
 /// Names appear in URLs and CLI arguments.
@@ -220,7 +216,7 @@ impl SiteSpec {
                 ));
             }
             let time = |what: &str, v: &str| {
-                parse_hhmm(v).ok_or_else(|| {
+                shift_time(v).ok_or_else(|| {
                     err(
                         &f(what),
                         format!("`{v}` is not a local time like 08:00 (00:00-23:59)"),

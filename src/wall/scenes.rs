@@ -73,14 +73,7 @@ pub fn parse_days(names: &[String]) -> Result<Vec<Weekday>, String> {
 }
 
 /// `"HH:MM"` -> minutes after midnight; `"24:00"` = 1440.
-pub fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.trim().split_once(':')?;
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    if m >= 60 || h > 24 || (h == 24 && m != 0) || h.to_string().len() > 2 {
-        return None;
-    }
-    Some(h * 60 + m)
-}
+pub use crate::clock::parse_hhmm;
 
 impl Scene {
     /// Does the scene cover local weekday `day` at local minute `minute`?
