@@ -5,11 +5,13 @@
 
 mod common;
 
+use common::wait_for;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -99,21 +101,6 @@ async fn start(j: Jet, addr: Option<SocketAddr>) -> (SocketAddr, tokio::task::Jo
         }
     });
     (addr, task)
-}
-
-async fn wait_for<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn start_app(db: &Path) -> App {

@@ -2,10 +2,14 @@
 //! operator panel), pick-up of sources added by another process (`sunward source add`),
 //! `[[sources]]` in the config file, and X stream rules kept in sync on X.
 
+mod common;
+
+use common::wait_for;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -26,21 +30,6 @@ async fn serve(router: Router) -> SocketAddr {
         axum::serve(listener, router).await.expect("serve");
     });
     addr
-}
-
-async fn wait_for<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn app(dir: &std::path::Path, config: Option<std::path::PathBuf>) -> App {

@@ -5,11 +5,13 @@
 
 mod common;
 
+use common::wait_for;
+
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -156,21 +158,6 @@ async fn stored(app: &App) -> Vec<String> {
 async fn states(app: &App) -> Vec<Value> {
     let v = app.dispatch("sources", Value::Null).await.expect("sources");
     v["sources"].as_array().unwrap().clone()
-}
-
-async fn wait_for<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,3 +26,19 @@ pub fn ndjson_line(
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     serde_json::json!({"source": source, "id": id, "created_at": at, "text": text, "channel": channel}).to_string()
 }
+
+/// Polls `f` until it is true; fails the test with `what` after 30 s.
+pub async fn wait_for<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !f().await {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
