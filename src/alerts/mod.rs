@@ -54,6 +54,9 @@ struct Inner {
     webhooks: Option<webhook::Sender>,
     /// Drill run key for signals marked drill (set by a running drill).
     drill_run: std::sync::Mutex<Option<String>>,
+    /// An engine that only ever sees a drill's generated world (src/drills/runner.rs): every
+    /// alert it opens is a drill alert, including ones its generated background would fire.
+    drill_only: std::sync::atomic::AtomicBool,
 }
 
 /// The alert service. Cheap to clone.
@@ -128,6 +131,7 @@ impl Alerts {
                 merger: Mutex::new(merger),
                 webhooks,
                 drill_run: std::sync::Mutex::new(None),
+                drill_only: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -151,6 +155,13 @@ impl Alerts {
         }
     }
 
+    /// See `drill_only`: for the drill runner's own engine, never for the live one.
+    pub fn set_drill_only(&self, on: bool) {
+        self.inner
+            .drill_only
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn drill_run(&self) -> Option<String> {
         self.inner.drill_run.lock().ok().and_then(|g| g.clone())
     }
@@ -170,7 +181,12 @@ impl Alerts {
         let now = self.inner.clock.now_ms();
         let mut changed = Vec::new();
         let mut merger = self.inner.merger.lock().await;
-        for s in signals {
+        let drill_only = self
+            .inner
+            .drill_only
+            .load(std::sync::atomic::Ordering::Relaxed);
+        for mut s in signals {
+            s.drill |= drill_only;
             let Some(change) = merger.apply(s) else {
                 continue;
             };

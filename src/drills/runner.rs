@@ -236,6 +236,7 @@ async fn run_inner(
     )
     .await?;
     alerts.set_drill_run(Some(run.to_string()));
+    alerts.set_drill_only(true);
     let feed = pipeline::spawn(det, alerts.clone());
     let ingestor = Ingestor::new(
         store.clone(),
