@@ -60,8 +60,8 @@ impl From<IngestError> for ApiError {
 
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
-    /// SQLite file; `None` = `$SUNWARD_DB` or the user's data directory.
-    pub db: Option<PathBuf>,
+    /// SQLite file or `postgres://` URL; `None` = `$SUNWARD_DB` or the user's data directory.
+    pub db: Option<crate::store::DbTarget>,
     /// Run the built-in demo scenario generator.
     pub demo: bool,
     /// Config file; `None` = `~/.config/sunward/config.toml` or the built-in defaults.
@@ -78,7 +78,7 @@ struct Inner {
     bus: Bus,
     clock: Clock,
     demo: bool,
-    db_path: PathBuf,
+    db: crate::store::DbTarget,
     /// Wall profiles, operator controls, takeovers, source freshness (src/wall).
     walls: Arc<crate::wall::Walls>,
     /// Live listening sources (src/connectors), one supervised task each.
@@ -149,10 +149,18 @@ impl App {
         // A broken profile never stops the core: the walls show the safe default layout and
         // say what to fix (src/wall/profile.rs).
         let walls_registry = crate::wall::Registry::load(opts.wall_profile.as_deref());
-        let db_path = opts.db.clone().unwrap_or_else(default_db_path);
-        let store = Store::open_sqlite(&db_path).await?;
+        let db = opts
+            .db
+            .clone()
+            .unwrap_or_else(crate::config::default_db);
+        let store = Store::open(&db).await?;
         let clock = opts.clock.clone().unwrap_or_default();
         let bus = Bus::default();
+        if let Store::Postgres(pg) = &store {
+            // Several sites on one database: their events reach this site's walls and panels.
+            let site = std::env::var("SUNWARD_SITE").ok().filter(|s| !s.trim().is_empty());
+            crate::site_relay::spawn(pg, &bus, site);
+        }
         let enricher = Arc::new(Enricher::new(config.query_set()));
         enricher.set_model(store.model_load().await?); // learned sentiment model, if any
         let ingestor = Ingestor::new(store.clone(), enricher, Some(bus.clone()), clock.clone());
@@ -168,19 +176,20 @@ impl App {
         alerts.spawn_escalation(Duration::from_secs(5));
         let ingestor = ingestor.with_detect(feed);
         let synced =
-            crate::connectors::config_sync::sync(&db_path, &config.sources, clock.now_ms()).await?;
+            crate::connectors::config_sync::sync(&db, &config.sources, clock.now_ms()).await?;
         for p in &synced.problems {
             tracing::error!("config: {p}");
         }
         if !(synced.added.is_empty() && synced.updated.is_empty() && synced.disabled.is_empty()) {
             tracing::info!(added = ?synced.added, updated = ?synced.updated, disabled = ?synced.disabled, "config sources synced");
         }
-        let connectors = crate::connectors::Connectors::start(&db_path, ingestor.clone()).await?;
+        let connectors = crate::connectors::Connectors::start(&db, ingestor.clone()).await?;
         let walls =
             crate::wall::Walls::start_with(walls_registry, &bus, store.clone(), clock.clone());
-        // Alerts still open from before a restart take the walls over again.
-        for a in store.alerts_active().await? {
-            walls.note_alert(crate::alerts::notice(&a));
+        // Alerts still open from before a restart take the walls over again (not history
+        // found while backfilling: src/alerts).
+        for a in store.alerts_active().await?.iter().filter(|a| !a.backfill) {
+            walls.note_alert(crate::alerts::notice(a));
         }
         let app = App {
             inner: Arc::new(Inner {
@@ -189,7 +198,7 @@ impl App {
                 bus,
                 clock,
                 demo: opts.demo,
-                db_path,
+                db,
                 walls,
                 connectors,
                 alerts,
@@ -197,6 +206,7 @@ impl App {
         };
         app.spawn_heartbeat();
         crate::care::spawn_ticker(app.store().clone(), app.clock().clone(), app.bus().clone());
+        crate::handoff::spawn_ticker(app.store().clone(), app.clock().clone(), app.bus().clone());
         if opts.demo {
             app.spawn_demo().await?;
         }
@@ -213,6 +223,20 @@ impl App {
 
     pub fn walls(&self) -> &crate::wall::Walls {
         &self.inner.walls
+    }
+
+    /// The database file (drill reports go beside it).
+    /// Where local files of this database go (drill reports): beside the SQLite file, or in
+    /// the user's data directory for PostgreSQL.
+    pub fn db_path(&self) -> PathBuf {
+        match &self.inner.db {
+            crate::store::DbTarget::Sqlite(p) => p.clone(),
+            crate::store::DbTarget::Postgres(_) => default_db_path(),
+        }
+    }
+
+    pub fn db(&self) -> &crate::store::DbTarget {
+        &self.inner.db
     }
 
     pub fn store(&self) -> &Store {
@@ -357,7 +381,7 @@ impl App {
                 "demo": self.inner.demo,
                 "mentions": store.mention_count().await?,
                 "now": now,
-                "db": self.inner.db_path.display().to_string(),
+                "db": self.inner.db.to_string(),
             })),
             "volume" => {
                 let a = parse_args(args)?;
@@ -435,10 +459,17 @@ impl App {
                 {
                     return r;
                 }
+                if let Some(r) = crate::drills::api::dispatch(self, who, other, args.clone()).await
+                {
+                    return r;
+                }
                 if let Some(r) = crate::care::api::dispatch(self, who, other, args.clone()).await {
                     return r;
                 }
                 if let Some(r) = crate::sites::api::dispatch(self, who, other, args.clone()).await {
+                    return r;
+                }
+                if let Some(r) = crate::handoff::api::dispatch(self, who, other, args.clone()).await {
                     return r;
                 }
                 let _ = (&args, who);

@@ -129,6 +129,8 @@ pub fn access_of(command: &str) -> Access {
         "wall.check" => Access::Read,
         // Alerts (src/alerts/api.rs): the on-call lead owns acknowledging and escalating.
         "alerts.ack" | "alerts.resolve" | "alerts.escalate" => Access::Lead,
+        // Drills (src/drills/api.rs): leads start and steer them; everyone may read them.
+        "drills.start" | "drills.pause" | "drills.resume" | "drills.stop" => Access::Lead,
         // Care (src/care/api.rs): agents work cases, leads move them, reviewers approve.
         "cases.pending" | "playbook.check" | "playbook.history" | "playbook.get" => Access::Read,
         "cases.claim" | "cases.reply" | "cases.note" | "cases.tag" | "cases.wait"
@@ -138,6 +140,10 @@ pub fn access_of(command: &str) -> Access {
         "wall.alive" => Access::WallRead,
         // Follow-the-sun (src/sites): everyone but a wall may see who is on duty.
         "shifts.now" => Access::Read,
+        // Follow-the-sun handoffs (src/handoff): leads run them; legal and exec read briefs.
+        "handoff.create" | "handoff.edit" | "handoff.sign" | "handoff.ack" | "handoff.move"
+        | "handoff.tick" => Access::Lead,
+        "handoff.moves" => Access::Read,
         _ => area_access(command).unwrap_or(Access::Admin),
     }
 }

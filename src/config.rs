@@ -114,7 +114,18 @@ fn read(p: &Path) -> Result<String, ConfigError> {
     })
 }
 
-/// The database used when no `--db` is given: `$SUNWARD_DB`, else the user's data directory.
+/// The database used when no `--db` is given: `$SUNWARD_DB` (a path or a `postgres://` URL),
+/// else `sunward.db` in the user's data directory.
+pub fn default_db() -> crate::store::DbTarget {
+    match std::env::var("SUNWARD_DB") {
+        Ok(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            crate::store::DbTarget::Postgres(u)
+        }
+        _ => default_db_path().into(),
+    }
+}
+
+/// The SQLite file used when no `--db` is given: `$SUNWARD_DB`, else the user's data directory.
 pub fn default_db_path() -> PathBuf {
     if let Some(p) = std::env::var_os("SUNWARD_DB") {
         return PathBuf::from(p);

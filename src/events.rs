@@ -1,11 +1,15 @@
 //! The broadcast bus: the core publishes, the Tauri shell and the SSE endpoint forward.
 
-use serde::Serialize;
-use tokio::sync::broadcast;
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::model::StoredMention;
 
-#[derive(Debug, Clone, Serialize)]
+/// Events also cross sites sharing a PostgreSQL database (src/site_relay.rs), hence
+/// `Deserialize`; wall controls stay with the site that gave them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A batch of mentions was stored; `latest` holds the newest few (not all of them).
@@ -22,8 +26,12 @@ pub enum Event {
     /// alerts at or above their profile's takeover severity while `state` is `open` or
     /// `escalated`, and resume rotation when it becomes `acknowledged` or `resolved`.
     Alert(AlertNotice),
+    /// An alert fired while backfilling history changed (src/alerts, issue 6): for lists and
+    /// panels only; walls never take over for it (an `alert` event follows if it becomes live).
+    AlertBackfill(AlertNotice),
     /// An operator pushed a view to, froze, blacked out or released wall screens (src/wall);
-    /// `profile`/`screen` absent = every profile / every screen.
+    /// `profile`/`screen` absent = every profile / every screen. Never sent to other sites.
+    #[serde(skip_deserializing)]
     WallControl(crate::wall::Control),
     /// Care cases changed (src/care): `what` = triage, assign, reply, approve, tick, ...;
     /// `ids` = the cases. Panels and the agent-load wall re-read.
@@ -31,6 +39,9 @@ pub enum Event {
         what: String,
         ids: Vec<i64>,
     },
+    /// A follow-the-sun handoff brief changed (src/handoff): created, edited, signed,
+    /// acknowledged, item_acknowledged or escalated (with who the step calls).
+    Handoff(crate::handoff::generate::HandoffNotice),
 }
 
 /// What walls and panels need to know about an alert change, without a database read.
@@ -60,26 +71,69 @@ impl Event {
             Event::Heartbeat { .. } => "heartbeat",
             Event::Resync {} => "resync",
             Event::Alert(_) => "alert",
+            Event::AlertBackfill(_) => "alert_backfill",
             Event::WallControl(_) => "wall_control",
             Event::Cases { .. } => "cases",
+            Event::Handoff(_) => "handoff",
         }
+    }
+}
+
+impl Event {
+    /// Whether other sites on the same database should see it (src/site_relay.rs).
+    pub fn crosses_sites(&self) -> bool {
+        matches!(
+            self,
+            Event::Mentions { .. }
+                | Event::Alert(_)
+                | Event::AlertBackfill(_)
+                | Event::Cases { .. }
+                | Event::Handoff(_)
+        )
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Event>,
+    /// Set when this process shares its database with other sites: local events that
+    /// [`Event::crosses_sites`] also go there.
+    outbox: Arc<OnceLock<mpsc::Sender<Event>>>,
 }
 
 impl Bus {
     pub fn new(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity);
-        Bus { tx }
+        Bus {
+            tx,
+            outbox: Arc::new(OnceLock::new()),
+        }
     }
+
     pub fn publish(&self, event: Event) {
+        if let Some(out) = self.outbox.get() {
+            if event.crosses_sites() {
+                if let Err(e) = out.try_send(event.clone()) {
+                    // The other sites resync on their next event; the loss is logged.
+                    tracing::warn!("event not relayed to other sites: {e}");
+                }
+            }
+        }
         // No subscriber is fine: nobody is watching.
         let _ = self.tx.send(event);
     }
+
+    /// An event that came from another site: shown here, never relayed back.
+    pub fn publish_remote(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    /// Starts relaying; returns the receiving end, `None` if a relay is already attached.
+    pub fn attach_outbox(&self, capacity: usize) -> Option<mpsc::Receiver<Event>> {
+        let (tx, rx) = mpsc::channel(capacity);
+        self.outbox.set(tx).ok().map(|_| rx)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
     }

@@ -97,19 +97,23 @@ async fn a_historical_file_yields_the_alerts_it_would_have_live() {
         (spike.fired_at - burst) / MIN
     );
     assert!(!spike.drill);
+    // Event time years before the clock: history, listed but no takeover (backfill).
+    assert!(spike.backfill);
     let topic_alerts = alerts
         .iter()
         .filter(|a| a.topic.as_deref() == Some("delays"))
         .count();
     assert_eq!(topic_alerts, 1, "one event, one alert: {alerts:#?}");
-    // Walls hear about it.
-    let mut heard = false;
+    // Panels hear about it as history; walls (which follow `alert`) do not.
+    let (mut listed, mut takeover) = (false, false);
     while let Ok(e) = rx.try_recv() {
-        if let Event::Alert(n) = e {
-            heard |= n.id == spike.id;
+        match e {
+            Event::AlertBackfill(n) => listed |= n.id == spike.id,
+            Event::Alert(n) => takeover |= n.id == spike.id,
+            _ => {}
         }
     }
-    assert!(heard);
+    assert!(listed && !takeover);
 
     // Re-ingesting the same file stores nothing and detects nothing new.
     let before = alerts.len();
@@ -270,7 +274,7 @@ async fn an_alert_open_before_a_restart_takes_the_walls_over_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("restart.db");
     let opts = || sunward::api::AppOptions {
-        db: Some(db.clone()),
+        db: Some(db.clone().into()),
         ..sunward::api::AppOptions::default()
     };
     {
@@ -292,6 +296,7 @@ async fn an_alert_open_before_a_restart_takes_the_walls_over_again() {
                     drill: false,
                     drill_run: None,
                     site: "default",
+                    backfill: false,
                 },
                 1_700_000_000_000,
             )
@@ -305,4 +310,84 @@ async fn an_alert_open_before_a_restart_takes_the_walls_over_again() {
         .await
         .expect("screen");
     assert_eq!(v["takeover"]["title"], "Crisis terms on delays", "{v}");
+}
+
+/// Alerts found while backfilling history are listed (and can be acknowledged) but never take
+/// the walls over, escalate or page anyone; live ones do, and a backfilled alert that grows into
+/// the present becomes live.
+#[tokio::test]
+async fn backfilled_alerts_are_listed_but_never_take_the_walls_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = sunward::api::App::start(sunward::api::AppOptions {
+        db: Some(dir.path().join("b.db").into()),
+        ..sunward::api::AppOptions::default()
+    })
+    .await
+    .expect("app");
+    let mut rx = app.subscribe();
+    let now = app.clock().now_ms();
+    let old = app
+        .alerts()
+        .apply(vec![signal(now - 6 * HOUR, Severity::Crisis)])
+        .await
+        .expect("apply");
+    assert!(old[0].backfill && old[0].state == "open");
+    // No escalation step was taken for it.
+    assert_eq!(old[0].escalation_step, 0);
+    let screen = |app: sunward::api::App| async move {
+        app.dispatch("view.screen", serde_json::json!({"screen": 0}))
+            .await
+            .expect("screen")
+    };
+    assert!(screen(app.clone()).await["takeover"].is_null());
+    let list = app
+        .dispatch("alerts.list", serde_json::json!({}))
+        .await
+        .expect("list");
+    assert_eq!(list["alerts"][0]["backfill"], true);
+    let board = app
+        .dispatch("view.alerts", serde_json::json!({}))
+        .await
+        .expect("board");
+    assert_eq!(board["counts"]["backfill"], 1);
+    let mut kinds = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        kinds.push(e.name());
+    }
+    assert!(
+        kinds.contains(&"alert_backfill") && !kinds.contains(&"alert"),
+        "{kinds:?}"
+    );
+
+    // The same event still going on now: it grows into the present (signals every 30 minutes,
+    // within the cooldown) and goes live.
+    for k in 1..=12 {
+        app.alerts()
+            .apply(vec![signal(
+                now - 6 * HOUR + k * 30 * MIN,
+                Severity::Crisis,
+            )])
+            .await
+            .expect("apply");
+    }
+    assert_eq!(
+        app.store()
+            .alerts_list(&AlertQuery::default())
+            .await
+            .expect("list")
+            .len(),
+        1,
+        "one event, one alert"
+    );
+    let a = app
+        .store()
+        .alert_get(old[0].id)
+        .await
+        .expect("get")
+        .expect("row");
+    assert!(!a.backfill, "{a:?}");
+    assert!(a.escalation_step >= 1);
+    let v = screen(app.clone()).await;
+    assert_eq!(v["takeover"]["id"], old[0].id, "{v}");
+    app.connectors().shutdown();
 }

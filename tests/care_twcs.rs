@@ -125,7 +125,7 @@ async fn twcs_replay_matches_an_independent_computation() {
             .timestamp_millis(),
     );
     let app = App::start(AppOptions {
-        db: Some(dir.path().join("twcs.db")),
+        db: Some(dir.path().join("twcs.db").into()),
         clock: Some(clock.clone()),
         ..AppOptions::default()
     })

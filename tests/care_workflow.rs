@@ -2,6 +2,8 @@
 //! routing (skills, capacity, presence, re-route on silence), SLA clocks in business hours
 //! across a weekend and a holiday, approvals, the audit log, and the role matrix.
 
+mod common;
+
 use serde_json::{json, Value};
 use sunward::api::{ApiError, App, AppOptions};
 use sunward::auth::{role_has, Access, Principal, Role};
@@ -26,7 +28,7 @@ async fn start(at: &str) -> T {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Clock::manual(ms(at));
     let app = App::start(AppOptions {
-        db: Some(dir.path().join("care.db")),
+        db: Some(common::test_db(dir.path(), "care.db").await),
         clock: Some(clock.clone()),
         ..AppOptions::default()
     })

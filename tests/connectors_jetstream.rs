@@ -105,7 +105,7 @@ async fn start(j: Jet, addr: Option<SocketAddr>) -> (SocketAddr, tokio::task::Jo
 
 async fn start_app(db: &Path) -> App {
     App::start(AppOptions {
-        db: Some(db.to_path_buf()),
+        db: Some(db.to_path_buf().into()),
         demo: false,
         config: None,
         clock: None,

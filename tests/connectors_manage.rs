@@ -34,7 +34,7 @@ async fn serve(router: Router) -> SocketAddr {
 
 async fn app(dir: &std::path::Path, config: Option<std::path::PathBuf>) -> App {
     App::start(AppOptions {
-        db: Some(dir.join("m.db")),
+        db: Some(dir.join("m.db").into()),
         demo: false,
         config,
         clock: None,

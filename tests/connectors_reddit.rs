@@ -134,7 +134,7 @@ async fn start_subs(
 
 async fn start_app(db: &Path) -> App {
     App::start(AppOptions {
-        db: Some(db.to_path_buf()),
+        db: Some(db.to_path_buf().into()),
         demo: false,
         config: None,
         clock: None,

@@ -169,7 +169,7 @@ fn expected_ids(files: &HashMap<String, Vec<u8>>) -> BTreeSet<String> {
 
 async fn start_app(db: &Path) -> App {
     App::start(AppOptions {
-        db: Some(db.to_path_buf()),
+        db: Some(db.to_path_buf().into()),
         demo: false,
         config: None,
         clock: None,

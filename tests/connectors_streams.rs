@@ -112,7 +112,7 @@ async fn start(s: Streamer, addr: Option<SocketAddr>) -> (SocketAddr, tokio::tas
 
 async fn start_app(db: &Path) -> App {
     App::start(AppOptions {
-        db: Some(db.to_path_buf()),
+        db: Some(db.to_path_buf().into()),
         demo: false,
         config: None,
         clock: None,

@@ -47,7 +47,7 @@ async fn server() -> Server {
     let db = dir.path().join("w.db");
     add_webhook(&db, "partner").await;
     let app = App::start(AppOptions {
-        db: Some(db),
+        db: Some(db.into()),
         demo: false,
         config: None,
         clock: None,
@@ -247,7 +247,7 @@ async fn a_replay_is_refused_after_a_restart_too() {
     };
     for (round, expect) in [(0, 200), (1, 401)] {
         let app = App::start(AppOptions {
-            db: Some(db.clone()),
+            db: Some(db.clone().into()),
             demo: false,
             config: None,
             clock: None,

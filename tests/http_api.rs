@@ -20,7 +20,7 @@ struct Server {
 async fn server() -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = App::start(AppOptions {
-        db: Some(dir.path().join("h.db")),
+        db: Some(common::test_db(dir.path(), "h.db").await),
         demo: false,
         config: None,
         clock: None,

@@ -252,7 +252,8 @@ fn care_fixture_default_engine_beats_vader() {
 }
 
 /// The learning engine in a predict-then-learn stream beats the default engine on the
-/// shared sets after the first 2,000 texts.
+/// shared sets after the first 2,000 texts, also on the sets resampled to care traffic's
+/// class mix (63% negative), where macro-F1 depends on the rare classes.
 #[test]
 fn learning_engine_prequential() {
     if !Path::new(DATA).is_dir() {
@@ -261,18 +262,17 @@ fn learning_engine_prequential() {
     }
     let data = Path::new(DATA);
     let a = Analyzer::new();
-    // (set, floor macro-F1 after 2,000): measured 0.718 and 0.647.
-    for (name, rows, floor) in [
-        (
-            "tweet_sentiment_extraction",
-            sunward::enrich::eval::tweet_sentiment_extraction(data),
-            0.70,
-        ),
-        (
-            "tweeteval test",
-            sunward::enrich::eval::tweeteval(data, "test"),
-            0.63,
-        ),
+    let tse = sunward::enrich::eval::tweet_sentiment_extraction(data);
+    let te = sunward::enrich::eval::tweeteval(data, "test");
+    let mix = |r: &Option<Rows>| r.as_deref().map(sunward::enrich::eval::care_mix);
+    // (set, floor macro-F1 after 2,000, floor recall of the rarest class): measured
+    // 0.733 / 0.628, 0.665 / 0.628, 0.703 / 0.508, 0.661 / 0.411 (before naive Bayes and class
+    // weights: 0.718, 0.647, 0.678, 0.632 macro-F1).
+    for (name, rows, floor, floor_rare) in [
+        ("tweet_sentiment_extraction", tse.clone(), 0.72, 0.6),
+        ("tweeteval test", te.clone(), 0.65, 0.6),
+        ("tweet_sentiment_extraction, care mix", mix(&tse), 0.69, 0.48),
+        ("tweeteval test, care mix", mix(&te), 0.645, 0.38),
     ] {
         let Some(rows) = rows else {
             println!("SKIP {name}: missing");
@@ -281,11 +281,13 @@ fn learning_engine_prequential() {
         let m = sunward::enrich::eval::prequential(&a, &rows, 2000);
         let d = sunward::enrich::eval::evaluate(&a, &rows[2000..]);
         println!(
-            "{name:<28} learning {}\n{name:<28} default  {}",
+            "{name:<38} learning {}\n{name:<38} default  {}",
             m.line(),
             d.line()
         );
         assert!(m.macro_f1 >= floor, "{name}: {}", m.line());
+        let rare = m.recall.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!(rare >= floor_rare, "{name}: rare class recall {rare:.3}");
         assert!(
             m.macro_f1 > d.macro_f1 + 0.05,
             "{name}: learning does not beat the default engine"

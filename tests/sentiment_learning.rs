@@ -7,7 +7,7 @@ use sunward::auth::{Principal, Role};
 
 async fn app(dir: &std::path::Path) -> App {
     App::start(AppOptions {
-        db: Some(dir.join("s.db")),
+        db: Some(dir.join("s.db").into()),
         demo: false,
         config: None,
         clock: None,

@@ -1,13 +1,15 @@
 //! Follow-the-sun sites through the one API: define sites, ask who is on duty at instants
 //! around the world, the wall strip's view, and the roles.
 
+mod common;
+
 use serde_json::{json, Value};
 use sunward::api::{ApiError, App, AppOptions};
 use sunward::auth::{Principal, Role};
 
 async fn app(dir: &std::path::Path) -> App {
     App::start(AppOptions {
-        db: Some(dir.join("s.db")),
+        db: Some(common::test_db(dir, "s.db").await),
         ..AppOptions::default()
     })
     .await

@@ -15,7 +15,7 @@ const NOW: i64 = 1_790_000_000_000; // 2026-09-21
 
 async fn setup() -> (tempfile::TempDir, Ingestor) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_sqlite(&dir.path().join("t.db"))
+    let store = Store::open(&common::test_db(dir.path(), "t.db").await)
         .await
         .expect("open");
     let config = sunward::config::Config::load(Some(std::path::Path::new(concat!(

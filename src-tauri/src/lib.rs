@@ -108,7 +108,7 @@ pub async fn core_options(opts: &Options) -> anyhow::Result<AppOptions> {
         }
     };
     Ok(AppOptions {
-        db: Some(db),
+        db: Some(db.into()),
         demo,
         config: opts.config.clone(),
         wall_profile: opts.wall_profile.clone(),
@@ -278,7 +278,7 @@ mod tests {
     fn mock_app(dir: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
         std::fs::create_dir_all(dir).unwrap();
         let core = tauri::async_runtime::block_on(Core::start(AppOptions {
-            db: Some(dir.join("test.db")),
+            db: Some(dir.join("test.db").into()),
             ..Default::default()
         }))
         .expect("core starts");

@@ -8,7 +8,7 @@
 //! | `alerts.resolve` | `{id, note?}` | `{alert}` |
 //! | `alerts.escalate` | `{id, note?}` | `{alert}` |
 //! | `view.alerts` | `{limit?}` | `{active:[AlertRow], recent:[AlertRow], counts:{open, acknowledged, escalated, crisis}}` |
-//! | `view.crisis` | `{id?}` | `{alert, owner, curve:[{t,total,negative,neutral,positive}], shares, stories, posts}` (the most severe active alert without `id`; `alert: null` when there is none) |
+//! | `view.crisis` | `{id?}` | `{alert, owner, curve:[{t,total,negative,neutral,positive}], shares, stories, posts, evidence_posts, now}` (without `id`: the alert the walls take over for, else the most severe live active alert; `alert: null` when there is none) |
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -39,6 +39,13 @@ struct IdArgs {
 struct ViewArgs {
     id: Option<i64>,
     limit: Option<i64>,
+    // The screen asking (sent with every wall view call); alerts are the same on every screen,
+    // and showcase screens never take over (src/wall).
+    #[allow(dead_code)]
+    profile: Option<String>,
+    #[allow(dead_code)]
+    screen: Option<i64>,
+    showcase: Option<bool>,
 }
 
 fn parse<T: for<'de> Deserialize<'de> + Default>(args: Value) -> Result<T, ApiError> {
@@ -144,14 +151,24 @@ fn severity_rank(s: &str) -> u8 {
     }
 }
 
+/// Active alerts for a board: live ones first (most severe, newest), backfilled ones last.
+fn board_order(x: &AlertRow, y: &AlertRow) -> std::cmp::Ordering {
+    x.backfill
+        .cmp(&y.backfill)
+        .then(severity_rank(&y.severity).cmp(&severity_rank(&x.severity)))
+        .then(y.fired_at.cmp(&x.fired_at))
+}
+
 async fn view_alerts(app: &App, args: Value) -> Result<Value, ApiError> {
     let a: ViewArgs = parse(args)?;
+    if a.showcase == Some(true) {
+        // Visitors never see incidents.
+        return Ok(
+            json!({ "active": [], "recent": [], "counts": {}, "now": app.clock().now_ms(), "showcase": true }),
+        );
+    }
     let mut active = app.store().alerts_active().await?;
-    active.sort_by(|x, y| {
-        severity_rank(&y.severity)
-            .cmp(&severity_rank(&x.severity))
-            .then(y.fired_at.cmp(&x.fired_at))
-    });
+    active.sort_by(board_order);
     let recent: Vec<AlertRow> = app
         .store()
         .alerts_list(&AlertQuery {
@@ -164,13 +181,50 @@ async fn view_alerts(app: &App, args: Value) -> Result<Value, ApiError> {
     let counts = json!({
         "open": count("open"), "acknowledged": count("acknowledged"), "escalated": count("escalated"),
         "crisis": active.iter().filter(|x| x.severity == "crisis").count(),
+        "backfill": active.iter().filter(|x| x.backfill).count(),
+        "drill": active.iter().filter(|x| x.drill).count(),
     });
-    Ok(json!({ "active": active, "recent": recent, "counts": counts }))
+    Ok(json!({ "active": active, "recent": recent, "counts": counts, "now": app.clock().now_ms() }))
+}
+
+/// A takeover drill started from the walls panel (`wall.drill`, negative id) has no row: it is
+/// shown from its notice.
+fn wall_drill_alert(n: &crate::events::AlertNotice) -> Value {
+    json!({
+        "id": n.id, "kind": n.kind, "kinds": [n.kind], "topic": n.topic, "channel": n.channel,
+        "severity": n.severity, "state": n.state, "title": n.title, "fired_at": n.fired_at,
+        "last_at": n.fired_at, "signals": 1, "evidence": {}, "stories": [], "drill": n.drill,
+        "drill_run": null, "site": "default", "created_at": n.fired_at, "acked_by": null,
+        "acked_at": null, "escalated_at": null, "escalation_step": 0, "resolved_by": null,
+        "resolved_at": null, "backfill": false,
+    })
 }
 
 async fn view_crisis(app: &App, args: Value) -> Result<Value, ApiError> {
     let a: ViewArgs = parse(args)?;
-    let alert = match a.id {
+    if a.showcase == Some(true) {
+        return Ok(json!({ "alert": null, "showcase": true }));
+    }
+    // Without an id: the alert the walls take over for (what every screen pins), else the most
+    // severe live alert, else any active one.
+    let id =
+        a.id.or_else(|| app.walls().open_alerts().first().map(|n| n.id));
+    if let Some(n) = id.filter(|i| *i < 0).and_then(|i| app.walls().alert(i)) {
+        let filter = Filter {
+            topic: n.topic.clone(),
+            channel: n.channel.clone(),
+        };
+        let from = crate::store::minute_of(n.fired_at - 60 * 60_000);
+        let to = crate::store::minute_of(app.clock().now_ms().max(n.fired_at) + 60_000)
+            .min(from + 24 * 60 * 60_000);
+        let curve = app.store().minutes(from, to, &filter).await?;
+        return Ok(json!({
+            "alert": wall_drill_alert(&n), "owner": null, "curve": curve,
+            "shares": { "total": 0, "negative": 0.0, "neutral": 0.0, "positive": 0.0 },
+            "stories": [], "posts": [], "evidence_posts": [], "now": app.clock().now_ms(),
+        }));
+    }
+    let alert = match id {
         Some(id) => Some(
             app.store()
                 .alert_get(id)
@@ -179,11 +233,7 @@ async fn view_crisis(app: &App, args: Value) -> Result<Value, ApiError> {
         ),
         None => {
             let mut act = app.store().alerts_active().await?;
-            act.sort_by(|x, y| {
-                severity_rank(&y.severity)
-                    .cmp(&severity_rank(&x.severity))
-                    .then(y.last_at.cmp(&x.last_at))
-            });
+            act.sort_by(board_order);
             act.into_iter().next()
         }
     };
@@ -225,6 +275,11 @@ async fn view_crisis(app: &App, args: Value) -> Result<Value, ApiError> {
         })
         .collect();
     let owner = alert.acked_by.clone();
+    // Influencer complaints merged into the alert, newest first (the posts that made it).
+    let evidence_posts: Vec<Value> = alert.evidence["influencer"]["posts"]
+        .as_array()
+        .map(|p| p.iter().rev().take(6).cloned().collect())
+        .unwrap_or_default();
     Ok(json!({
         "alert": alert,
         "owner": owner,
@@ -232,5 +287,7 @@ async fn view_crisis(app: &App, args: Value) -> Result<Value, ApiError> {
         "shares": { "total": c.total, "negative": share(c.negative), "neutral": share(c.neutral), "positive": share(c.positive) },
         "stories": alert.stories,
         "posts": posts,
+        "evidence_posts": evidence_posts,
+        "now": app.clock().now_ms(),
     }))
 }

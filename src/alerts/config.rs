@@ -25,6 +25,10 @@ pub struct MergeConfig {
     pub cooldown_minutes: i64,
     /// The site this center escalates for.
     pub site: String,
+    /// An alert whose latest signal is older than this (event time against the clock) when it is
+    /// written was fired while backfilling history: listed, but no wall takeover, escalation or
+    /// webhook. 0 = every alert is live.
+    pub backfill_minutes: i64,
 }
 
 impl Default for MergeConfig {
@@ -32,6 +36,7 @@ impl Default for MergeConfig {
         MergeConfig {
             cooldown_minutes: 60,
             site: "default".into(),
+            backfill_minutes: 120,
         }
     }
 }

@@ -20,7 +20,8 @@ pub fn due(steps: &[Step], taken: i64, opened_at: i64, now: i64) -> Vec<(i64, &S
 impl Alerts {
     /// Takes the due steps of one alert; returns how many.
     pub(crate) async fn escalate_one(&self, a: &AlertRow, now: i64) -> Result<usize, StoreError> {
-        if a.state == ACKNOWLEDGED || a.state == RESOLVED {
+        // History found while backfilling pages nobody (see `alerts.backfill_minutes`).
+        if a.state == ACKNOWLEDGED || a.state == RESOLVED || a.backfill {
             return Ok(0);
         }
         let Some(chain) = self.config().chain(&a.severity, &a.site) else {

@@ -1,7 +1,9 @@
 //! Merging and cooldown: one event is one alert that grows, not fifty alerts.
 //!
 //! Signals merge by key: `topic:<t>` when the signal has a topic, else `channel:<c>`, and
-//! `influencer:<author>` for an influencer post without a topic. A signal joins the open alert of
+//! `influencers` for influencer complaints without a topic (so a day of complaints from many big
+//! accounts is one growing alert, not a hundred). Influencer evidence accumulates: the alert
+//! lists the complaints (newest [`INFLUENCER_POSTS`]) and counts them and their authors. A signal joins the open alert of
 //! its key if that alert's last signal is at most `cooldown` earlier (event time). A channel-level
 //! signal whose stories overlap an active alert's stories joins that alert (the same event seen
 //! per channel). After an alert is resolved, signals of its key stay quiet for the cooldown unless
@@ -13,7 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::detect::{Severity, Signal, StoryEvidence};
+use crate::detect::{Kind, Severity, Signal, StoryEvidence};
+
+/// Influencer complaints an alert lists at most (the newest; `count` has them all).
+pub const INFLUENCER_POSTS: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct Active {
@@ -102,8 +107,8 @@ impl Merger {
         let prefix = if s.drill { "drill:" } else { "" };
         match (&s.topic, &s.channel, &s.author) {
             (Some(t), _, _) => format!("{prefix}topic:{t}"),
-            (None, _, Some(a)) if s.kind == crate::detect::Kind::Influencer => {
-                format!("{prefix}influencer:{a}")
+            (None, _, Some(_)) if s.kind == crate::detect::Kind::Influencer => {
+                format!("{prefix}influencers")
             }
             (None, Some(c), _) => format!("{prefix}channel:{c}"),
             (None, None, _) => format!("{prefix}all"),
@@ -141,7 +146,26 @@ impl Merger {
                 if worse || new_kind {
                     a.title = s.title.clone();
                 }
-                a.evidence.insert(s.kind.as_str().to_string(), s.evidence);
+                let k = s.kind.as_str().to_string();
+                let ev = if s.kind == Kind::Influencer {
+                    influencer_evidence(a.evidence.remove(&k), s.evidence)
+                } else {
+                    s.evidence
+                };
+                if s.kind == Kind::Influencer && a.kinds.len() == 1 {
+                    // Only complaints so far: say how many, not just the first.
+                    let n = ev.get("count").and_then(Value::as_u64).unwrap_or(1);
+                    let who = ev.get("authors").and_then(Value::as_u64).unwrap_or(1);
+                    let on = a
+                        .topic
+                        .as_deref()
+                        .map_or_else(|| "no topic".to_string(), |t| format!("topic {t}"));
+                    a.title = format!(
+                        "{n} influencer complaints on {on} from {who} accounts (latest @{})",
+                        s.author.as_deref().unwrap_or("unknown")
+                    );
+                }
+                a.evidence.insert(k, ev);
                 merge_stories(&mut a.stories, s.stories);
                 if worse || new_kind || s.at - a.written_at >= WRITE_EVERY_MS {
                     a.written_at = s.at;
@@ -158,6 +182,11 @@ impl Merger {
             _ => {
                 self.prune(s.at);
                 let kind = s.kind.as_str().to_string();
+                let evidence = if s.kind == Kind::Influencer {
+                    influencer_evidence(None, s.evidence)
+                } else {
+                    s.evidence
+                };
                 let a = Active {
                     id: 0,
                     key: own.clone(),
@@ -172,7 +201,7 @@ impl Merger {
                     last_at: s.at,
                     signals: 1,
                     drill: s.drill,
-                    evidence: BTreeMap::from([(kind, s.evidence)]),
+                    evidence: BTreeMap::from([(kind, evidence)]),
                     stories: s.stories,
                     written_at: s.at,
                 };
@@ -187,6 +216,44 @@ impl Merger {
         let keep = 2 * self.cooldown_ms;
         self.active.retain(|_, a| now - a.last_at <= keep);
     }
+}
+
+/// Influencer evidence that grows: `{count, authors, followers_max, posts:[the signal's own
+/// evidence: author, followers, text, url, topics, at]}` (newest last), so the alert says who
+/// complained, not only the latest one.
+fn influencer_evidence(old: Option<Value>, new: Value) -> Value {
+    let mut old = old.unwrap_or(Value::Null);
+    let mut posts: Vec<Value> = old
+        .get_mut("posts")
+        .and_then(|p| p.as_array_mut())
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let count = old.get("count").and_then(Value::as_u64).unwrap_or(0) + 1;
+    let mut authors: Vec<String> = old
+        .get("author_list")
+        .and_then(|a| serde_json::from_value(a.clone()).ok())
+        .unwrap_or_default();
+    let author = new
+        .get("author")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    if !authors.iter().any(|a| a == author) && authors.len() < 200 {
+        authors.push(author.to_string());
+    }
+    let followers = new.get("followers").and_then(Value::as_u64).unwrap_or(0);
+    let max = old
+        .get("followers_max")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .max(followers);
+    posts.push(new);
+    if posts.len() > INFLUENCER_POSTS {
+        posts.drain(..posts.len() - INFLUENCER_POSTS);
+    }
+    serde_json::json!({
+        "count": count, "authors": authors.len(), "author_list": authors,
+        "followers_max": max, "posts": posts,
+    })
 }
 
 fn merge_stories(into: &mut Vec<StoryEvidence>, more: Vec<StoryEvidence>) {
@@ -206,7 +273,6 @@ fn merge_stories(into: &mut Vec<StoryEvidence>, more: Vec<StoryEvidence>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Kind;
 
     fn sig(kind: Kind, topic: Option<&str>, at: i64, sev: Severity) -> Signal {
         Signal {
@@ -336,5 +402,64 @@ mod tests {
             m.apply(d),
             Some(Change::Opened("drill:topic:delays".into()))
         );
+    }
+
+    fn complaint(topic: Option<&str>, author: &str, at: i64) -> Signal {
+        let mut s = sig(Kind::Influencer, topic, at, Severity::Watch);
+        s.author = Some(author.into());
+        s.channel = Some("x".into());
+        s.evidence = serde_json::json!({"author": author, "followers": 80_000, "text": format!("bad service says {author}"), "at": at});
+        s
+    }
+
+    #[test]
+    fn influencer_complaints_on_one_topic_are_one_alert_listing_the_posts() {
+        let mut m = Merger::new(60);
+        let mut opened = 0;
+        // A complaint every 20 minutes from a different big account for five hours.
+        for i in 0..15 {
+            if let Some(Change::Opened(_)) =
+                m.apply(complaint(Some("delays"), &format!("big{i}"), i * 20 * MIN))
+            {
+                opened += 1;
+            }
+        }
+        assert_eq!(opened, 1);
+        let a = m.get("topic:delays").unwrap();
+        let ev = &a.evidence["influencer"];
+        assert_eq!(ev["count"], 15);
+        assert_eq!(ev["authors"], 15);
+        let posts = ev["posts"].as_array().unwrap();
+        assert_eq!(posts.len(), 15);
+        assert_eq!(posts[14]["author"], "big14");
+        assert!(
+            a.title
+                .starts_with("15 influencer complaints on topic delays"),
+            "{}",
+            a.title
+        );
+    }
+
+    #[test]
+    fn influencer_complaints_without_a_topic_merge_too_and_the_list_is_bounded() {
+        let mut m = Merger::new(60);
+        let mut opened = 0;
+        for i in 0..40 {
+            if let Some(Change::Opened(_)) =
+                m.apply(complaint(None, &format!("acct{}", i % 7), i * 5 * MIN))
+            {
+                opened += 1;
+            }
+        }
+        assert_eq!(opened, 1);
+        let ev = &m.get("influencers").unwrap().evidence["influencer"];
+        assert_eq!(ev["count"], 40);
+        assert_eq!(ev["authors"], 7);
+        assert_eq!(ev["posts"].as_array().unwrap().len(), INFLUENCER_POSTS);
+        // After a quiet cooldown, the next complaint is a new event.
+        assert!(matches!(
+            m.apply(complaint(None, "late", 40 * 5 * MIN + 61 * MIN)),
+            Some(Change::Opened(_))
+        ));
     }
 }

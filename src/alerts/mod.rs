@@ -166,10 +166,22 @@ impl Alerts {
         self.inner.drill_run.lock().ok().and_then(|g| g.clone())
     }
 
+    /// Tells walls and panels. Alerts from a backfill go out as `alert_backfill`, which walls
+    /// ignore: a spike of last Tuesday found while importing history is no emergency now.
     fn publish(&self, a: &AlertRow) {
         if let Some(bus) = &self.inner.bus {
-            bus.publish(Event::Alert(notice(a)));
+            if a.backfill {
+                bus.publish(Event::AlertBackfill(notice(a)));
+            } else {
+                bus.publish(Event::Alert(notice(a)));
+            }
         }
+    }
+
+    /// Is a signal at event time `at` live at wall time `now` (not history being backfilled)?
+    fn live_at(&self, at: i64, now: i64) -> bool {
+        let m = self.inner.cfg.alerts.backfill_minutes;
+        m <= 0 || now - at <= m * 60_000
     }
 
     /// Merges signals into alerts, stores the changes and publishes them. Returns the alerts
@@ -213,6 +225,7 @@ impl Alerts {
                                 drill: a.drill,
                                 drill_run: drill_run.as_deref(),
                                 site: &self.inner.cfg.alerts.site,
+                                backfill: !a.drill && !self.live_at(a.last_at, now),
                             },
                             now,
                         )
@@ -221,7 +234,7 @@ impl Alerts {
                         a.id = id;
                     }
                     if let Some(row) = self.inner.store.alert_get(id).await? {
-                        tracing::info!(id, title = %row.title, drill = row.drill, "alert opened");
+                        tracing::info!(id, title = %row.title, drill = row.drill, backfill = row.backfill, "alert opened");
                         self.publish(&row);
                         self.escalate_one(&row, now).await?;
                         changed.push(row);
@@ -246,6 +259,7 @@ impl Alerts {
                             signals: a.signals,
                             evidence: &a.evidence_json(),
                             stories: &a.stories_json(),
+                            live: a.drill || self.live_at(a.last_at, now),
                         })
                         .await?;
                     if !still {
@@ -255,6 +269,10 @@ impl Alerts {
                     }
                     if let Some(row) = self.inner.store.alert_get(id).await? {
                         self.publish(&row);
+                        if !row.backfill && row.escalation_step == 0 {
+                            // A backfilled alert that grew into the present starts its chain.
+                            self.escalate_one(&row, now).await?;
+                        }
                         changed.push(row);
                     }
                 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sunward::api::{App, AppOptions};
 use sunward::clock::Clock;
-use sunward::config::{default_db_path, Config};
+use sunward::config::Config;
 use sunward::connectors::{self, Secret};
 use sunward::enrich::Enricher;
 use sunward::ingest::{IngestError, Ingestor, Report};
@@ -29,18 +29,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args, Clone)]
-struct DbArg {
-    /// SQLite database file [default: $SUNWARD_DB or the user's data directory]
-    #[arg(long, value_name = "PATH")]
-    db: Option<PathBuf>,
-}
-
-impl DbArg {
-    fn path(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(default_db_path)
-    }
-}
+use sunward::cli::DbArg;
 
 #[derive(Subcommand)]
 enum Command {
@@ -127,6 +116,11 @@ enum Command {
     Shifts {
         #[command(subcommand)]
         what: sunward::cli::sites::ShiftsCmd,
+    },
+    /// Follow-the-sun handoff briefs: create, sign, acknowledge; move load between sites
+    Handoff {
+        #[command(subcommand)]
+        what: sunward::cli::handoff::HandoffCmd,
     },
     /// API tokens per person or wall PC, with a role
     Token {
@@ -267,7 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let app = App::start(AppOptions {
-                db: Some(db.path()),
+                db: Some(db.target()),
                 demo,
                 config,
                 clock: None,
@@ -286,9 +280,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             config,
             files,
-        } => ingest(db.path(), &format, json, config, files).await,
+        } => ingest(db.target(), &format, json, config, files).await,
         Command::Rejects { db, limit, json } => {
-            let store = Store::open_sqlite(&db.path()).await?;
+            let store = db.open().await?;
             let (total, rows) = store.rejects(limit).await?;
             if json {
                 println!("{}", serde_json::json!({ "total": total, "rejects": rows }));
@@ -322,6 +316,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token { what } => sunward::cli::tokens::run(what).await,
         Command::Sites { what } => sunward::cli::sites::run_sites(what).await,
         Command::Shifts { what } => sunward::cli::sites::run_shifts(what).await,
+        Command::Handoff { what } => sunward::cli::handoff::run(what).await,
         Command::Wall { what } => sunward::cli::wall::run(what).await,
         Command::Alerts { what } => sunward::cli::alerts::run(what).await,
         Command::Drill { what } => sunward::cli::drills::run(what).await,
@@ -380,8 +375,8 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
                     Err(e) => return fail(e.to_string()),
                 },
             };
-            let path = db.path();
-            Store::open_sqlite(&path).await?;
+            let path = db.target();
+            Store::open(&path).await?;
             let new = connectors::NewSource {
                 kind,
                 name,
@@ -408,8 +403,8 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
             }
         }
         SourceCmd::List { db, json } => {
-            let path = db.path();
-            Store::open_sqlite(&path).await?;
+            let path = db.target();
+            Store::open(&path).await?;
             let registry = connectors::Registry::open(&path).await?;
             let rows =
                 connectors::statuses(&registry, &connectors::SecretStore::for_db(&path)).await?;
@@ -451,8 +446,8 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
         }
         SourceCmd::Disable { db, name } | SourceCmd::Enable { db, name } => {
             let on = matches!(cmd_kind, "enable");
-            let path = db.path();
-            Store::open_sqlite(&path).await?;
+            let path = db.target();
+            Store::open(&path).await?;
             let registry = connectors::Registry::open(&path).await?;
             let Some(mut cfg) = registry.get(&name).await? else {
                 eprintln!("error: no source named `{name}`; see `sunward source list`");
@@ -477,8 +472,8 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
             json,
         } => {
             use connectors::xrules::{self, WantedRule};
-            let path = db.path();
-            Store::open_sqlite(&path).await?;
+            let path = db.target();
+            Store::open(&path).await?;
             let registry = connectors::Registry::open(&path).await?;
             let Some(mut cfg) = registry.get(&name).await? else {
                 eprintln!("error: no source named `{name}`; see `sunward source list`");
@@ -540,8 +535,8 @@ async fn source(cmd: SourceCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SourceCmd::Remove { db, name } => {
-            let path = db.path();
-            Store::open_sqlite(&path).await?;
+            let path = db.target();
+            Store::open(&path).await?;
             if connectors::remove_source(&path, &name).await? {
                 println!(
                     "removed source `{name}`, its cursor and secrets; its stored mentions stay"
@@ -567,7 +562,7 @@ fn random_token() -> String {
 const EXIT_UNUSABLE: u8 = 2;
 
 async fn ingest(
-    db: PathBuf,
+    db: sunward::store::DbTarget,
     format: &str,
     json: bool,
     config: Option<PathBuf>,
@@ -593,7 +588,7 @@ async fn ingest(
         }
     }
     let config = Config::load(config.as_deref())?;
-    let store = Store::open_sqlite(&db).await?;
+    let store = Store::open(&db).await?;
     // Crisis detection runs on what is ingested, on event time (src/alerts).
     let alerts_cfg = sunward::alerts::AlertsConfig::load(None)?;
     let (detect, _) =

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod alerts;
 pub mod cases;
 pub mod drills;
+pub mod handoff;
 pub mod kpi;
 pub mod playbook;
 pub mod sentiment;
@@ -23,18 +24,31 @@ pub const EXIT_UNUSABLE: u8 = 2;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct DbArg {
-    /// SQLite database file [default: $SUNWARD_DB or the user's data directory]
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    /// SQLite database file, or a postgres://user@host/db URL for several sites on one
+    /// database [default: $SUNWARD_DB or the user's data directory]
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<String>,
 }
 
 impl DbArg {
+    pub fn target(&self) -> crate::store::DbTarget {
+        match &self.db {
+            Some(d) => crate::store::DbTarget::parse(d),
+            None => crate::config::default_db(),
+        }
+    }
+
+    /// Where local files of this database go (drill reports): the SQLite file, or the user's
+    /// data directory for PostgreSQL.
     pub fn path(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(default_db_path)
+        match self.target() {
+            crate::store::DbTarget::Sqlite(p) => p,
+            crate::store::DbTarget::Postgres(_) => default_db_path(),
+        }
     }
 
     pub async fn open(&self) -> anyhow::Result<crate::store::Store> {
-        Ok(crate::store::Store::open_sqlite(&self.path()).await?)
+        Ok(crate::store::Store::open(&self.target()).await?)
     }
 }
 

@@ -3,7 +3,6 @@
 //! disabled (not deleted: their cursor stays, so putting them back resumes where they were).
 //! Sources added from the CLI or the operator panel are not touched.
 
-use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -136,8 +135,13 @@ fn env_secret(var: &Option<String>) -> Result<Option<Secret>, String> {
 
 /// Writes the config's sources into the registry of `db` (schema migrated: open the store
 /// first). A name already used by a CLI-added source is left alone and reported.
-pub async fn sync(db: &Path, defs: &[SourceDef], now_ms: i64) -> anyhow::Result<SyncOutcome> {
-    let registry = Registry::open(db).await?;
+pub async fn sync(
+    db: impl Into<crate::store::DbTarget>,
+    defs: &[SourceDef],
+    now_ms: i64,
+) -> anyhow::Result<SyncOutcome> {
+    let db: crate::store::DbTarget = db.into();
+    let registry = Registry::open(db.clone()).await?;
     let secrets = SecretStore::for_db(db);
     let mut out = SyncOutcome::default();
     let mut named = Vec::new();

@@ -19,7 +19,8 @@ pub mod webhook;
 pub mod xrules;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+
+use crate::store::DbTarget;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -169,7 +170,7 @@ impl Shared {
 /// The running connectors of one database.
 pub struct Connectors {
     shared: Arc<Shared>,
-    db: PathBuf,
+    db: DbTarget,
     secrets: SecretStore,
     replay: Mutex<HashMap<String, i64>>,
     /// Running source tasks by name, with the fingerprint of the configuration they run.
@@ -190,8 +191,12 @@ pub const RECONCILE_EVERY: Duration = Duration::from_secs(3);
 impl Connectors {
     /// Starts one supervised task per enabled source of the database at `db` (its schema must
     /// be migrated: open the [`crate::store::Store`] first).
-    pub async fn start(db: &Path, ingestor: Ingestor) -> anyhow::Result<Arc<Connectors>> {
-        let registry = Registry::open(db).await?;
+    pub async fn start(
+        db: impl Into<DbTarget>,
+        ingestor: Ingestor,
+    ) -> anyhow::Result<Arc<Connectors>> {
+        let db: DbTarget = db.into();
+        let registry = Registry::open(db.clone()).await?;
         let client = reqwest::Client::builder()
             .user_agent(concat!("Sunward/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -206,8 +211,8 @@ impl Connectors {
         });
         let c = Arc::new(Connectors {
             shared: shared.clone(),
-            db: db.to_path_buf(),
-            secrets: SecretStore::for_db(db),
+            secrets: SecretStore::for_db(db.clone()),
+            db,
             replay: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
             reconciling: tokio::sync::Mutex::new(()),
@@ -355,14 +360,14 @@ impl Connectors {
         secrets: SourceSecrets,
         now_ms: i64,
     ) -> anyhow::Result<SourceConfig> {
-        let cfg = add_source(&self.db, new, secrets, now_ms).await?;
+        let cfg = add_source(self.db.clone(), new, secrets, now_ms).await?;
         self.reconcile().await?;
         Ok(cfg)
     }
 
     /// Removes a source, its cursor and secrets, and stops it; `false` when there was none.
     pub async fn remove(&self, name: &str) -> anyhow::Result<bool> {
-        let found = remove_source(&self.db, name).await?;
+        let found = remove_source(self.db.clone(), name).await?;
         self.reconcile().await?;
         Ok(found)
     }
@@ -580,7 +585,7 @@ pub const DEFAULT_INTERVAL_MS: i64 = 60_000;
 /// Validates and registers a source; its secrets go to the secrets file beside `db`, never into
 /// the database. The database schema must be migrated (open the store first).
 pub async fn add_source(
-    db: &Path,
+    db: impl Into<DbTarget>,
     new: NewSource,
     secrets: SourceSecrets,
     now_ms: i64,
@@ -606,7 +611,8 @@ pub async fn add_source(
         );
     }
     let interval_ms = new.interval_ms.unwrap_or(DEFAULT_INTERVAL_MS);
-    let registry = Registry::open(db).await?;
+    let db: DbTarget = db.into();
+    let registry = Registry::open(db.clone()).await?;
     if registry.get(&new.name).await?.is_some() {
         return Err(RegistryError::Exists(new.name).into());
     }
@@ -628,8 +634,9 @@ pub async fn add_source(
 }
 
 /// Removes a source, its cursor and its secrets; `false` when there was no such source.
-pub async fn remove_source(db: &Path, name: &str) -> anyhow::Result<bool> {
-    let registry = Registry::open(db).await?;
+pub async fn remove_source(db: impl Into<DbTarget>, name: &str) -> anyhow::Result<bool> {
+    let db: DbTarget = db.into();
+    let registry = Registry::open(db.clone()).await?;
     let found = registry.remove(name).await?;
     SecretStore::for_db(db).remove(name).await?;
     Ok(found)

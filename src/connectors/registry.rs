@@ -1,13 +1,12 @@
 //! The `sources` table: which live sources exist, of what kind, where and how often.
 
-use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
+
+use crate::store::{DbTarget, Store};
 
 /// Kinds of live source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,30 +161,33 @@ pub enum RegistryError {
     Sql(#[from] sqlx::Error),
 }
 
-/// Access to the `sources` and `webhook_signatures` tables (migration 0002). The schema is
-/// applied by [`crate::store::Store::open_sqlite`]; open the store first.
+/// Access to the `sources` and `webhook_signatures` tables (migration 0002), on either store.
 #[derive(Clone)]
 pub struct Registry {
-    pool: SqlitePool,
+    store: Store,
 }
 
 impl Registry {
-    pub async fn open(db: &Path) -> Result<Registry, RegistryError> {
-        let opts = SqliteConnectOptions::new()
-            .filename(db)
-            .create_if_missing(false)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(opts)
-            .await?;
-        Ok(Registry { pool })
+    /// Opens (and migrates) the database `db` names: a SQLite path or a `postgres://` URL.
+    pub async fn open(db: impl Into<DbTarget>) -> Result<Registry, RegistryError> {
+        let store = Store::open(&db.into()).await.map_err(|e| match e {
+            crate::store::StoreError::Sql(e) => RegistryError::Sql(e),
+            other => RegistryError::Sql(sqlx::Error::Configuration(other.to_string().into())),
+        })?;
+        Ok(Registry { store })
+    }
+
+    pub fn from_store(store: Store) -> Registry {
+        Registry { store }
     }
 
     pub async fn add(&self, s: &SourceConfig) -> Result<(), RegistryError> {
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
         let r = sqlx::query(
             "INSERT INTO sources (name, kind, url, interval_ms, options, enabled, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
         )
         .bind(&s.name)
         .bind(s.kind.as_str())
@@ -194,69 +196,86 @@ impl Registry {
         .bind(s.options.to_string())
         .bind(s.enabled)
         .bind(s.created_at)
-        .execute(&self.pool)
+        .execute(&mut *w)
         .await?;
         if r.rows_affected() == 0 {
             return Err(RegistryError::Exists(s.name.clone()));
         }
         Ok(())
+        })
     }
 
     /// Rewrites a source's URL, interval, options and enabled flag (its name and kind stay);
     /// `false` when there is no such source. A running server relaunches it within seconds.
     pub async fn update(&self, s: &SourceConfig) -> Result<bool, RegistryError> {
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
         let r = sqlx::query(
-            "UPDATE sources SET url = ?, interval_ms = ?, options = ?, enabled = ? WHERE name = ?",
+            "UPDATE sources SET url = $1, interval_ms = $2, options = $3, enabled = $4 WHERE name = $5",
         )
         .bind(&s.url)
         .bind(s.interval_ms)
         .bind(s.options.to_string())
         .bind(s.enabled)
         .bind(&s.name)
-        .execute(&self.pool)
+        .execute(&mut *w)
         .await?;
         Ok(r.rows_affected() > 0)
+        })
     }
 
     /// Removes the source and its resume point; `false` when there was none.
     pub async fn remove(&self, name: &str) -> Result<bool, RegistryError> {
-        let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("DELETE FROM sources WHERE name = ?")
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let r = sqlx::query("DELETE FROM sources WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM cursors WHERE source = ?")
+        sqlx::query("DELETE FROM cursors WHERE source = $1")
             .bind(cursor_key(name))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(r.rows_affected() > 0)
+        })
     }
 
     pub async fn list(&self) -> Result<Vec<SourceConfig>, RegistryError> {
+        let store = &self.store;
+        on_db!(store, db => {
         let rows = sqlx::query(
             "SELECT name, kind, url, interval_ms, options, enabled, created_at FROM sources ORDER BY name",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(db.read_pool())
         .await?;
         Ok(rows.iter().filter_map(row_to_config).collect())
+        })
     }
 
     pub async fn get(&self, name: &str) -> Result<Option<SourceConfig>, RegistryError> {
+        let store = &self.store;
+        on_db!(store, db => {
         let row = sqlx::query(
-            "SELECT name, kind, url, interval_ms, options, enabled, created_at FROM sources WHERE name = ?",
+            "SELECT name, kind, url, interval_ms, options, enabled, created_at FROM sources WHERE name = $1",
         )
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(db.read_pool())
         .await?;
         Ok(row.as_ref().and_then(row_to_config))
+        })
     }
 
     /// Last health recorded by a running server (for `sunward source list` in another process).
     pub async fn health(&self, name: &str) -> Result<Option<(Value, i64)>, RegistryError> {
-        let row = sqlx::query("SELECT health, at FROM source_health WHERE name = ?")
+        let store = &self.store;
+        on_db!(store, db => {
+        let row = sqlx::query("SELECT health, at FROM source_health WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(db.read_pool())
             .await?;
         Ok(row.map(|r| {
             let h: String = r.get(0);
@@ -265,6 +284,7 @@ impl Registry {
                 r.get::<i64, _>(1),
             )
         }))
+        })
     }
 
     pub async fn set_health(
@@ -273,6 +293,9 @@ impl Registry {
         health: &Value,
         at: i64,
     ) -> Result<(), RegistryError> {
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
         sqlx::query(
             "INSERT INTO source_health (name, health, at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET health = excluded.health, at = excluded.at",
@@ -280,17 +303,21 @@ impl Registry {
         .bind(name)
         .bind(health.to_string())
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *w)
         .await?;
         Ok(())
+        })
     }
 
     pub async fn cursor(&self, name: &str) -> Result<Option<String>, RegistryError> {
-        let row = sqlx::query("SELECT cursor FROM cursors WHERE source = ?")
+        let store = &self.store;
+        on_db!(store, db => {
+        let row = sqlx::query("SELECT cursor FROM cursors WHERE source = $1")
             .bind(cursor_key(name))
-            .fetch_optional(&self.pool)
+            .fetch_optional(db.read_pool())
             .await?;
         Ok(row.map(|r| r.get(0)))
+        })
     }
 
     /// Records a webhook signature; `false` when it was already there (a replay).
@@ -301,9 +328,12 @@ impl Registry {
         now_ms: i64,
         forget_before_ms: i64,
     ) -> Result<bool, RegistryError> {
-        sqlx::query("DELETE FROM webhook_signatures WHERE seen_at < ?")
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
+        sqlx::query("DELETE FROM webhook_signatures WHERE seen_at < $1")
             .bind(forget_before_ms)
-            .execute(&self.pool)
+            .execute(&mut *w)
             .await?;
         let r = sqlx::query(
             "INSERT INTO webhook_signatures (signature, source, seen_at) VALUES (?, ?, ?) \
@@ -312,21 +342,27 @@ impl Registry {
         .bind(signature)
         .bind(source)
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *w)
         .await?;
         Ok(r.rows_affected() == 1)
+        })
     }
 
     pub async fn release_signature(&self, signature: &str) -> Result<(), RegistryError> {
-        sqlx::query("DELETE FROM webhook_signatures WHERE signature = ?")
+        let store = &self.store;
+        on_db!(store, db => {
+            let mut w = db.writer().await?;
+        sqlx::query("DELETE FROM webhook_signatures WHERE signature = $1")
             .bind(signature)
-            .execute(&self.pool)
+            .execute(&mut *w)
             .await?;
         Ok(())
+        })
     }
 }
 
-fn row_to_config(r: &sqlx::sqlite::SqliteRow) -> Option<SourceConfig> {
+dual! {
+    pub(crate) fn row_to_config(r: &DbRow) -> Option<SourceConfig> {
     let kind: String = r.get(1);
     let options: String = r.get(4);
     Some(SourceConfig {
@@ -338,6 +374,7 @@ fn row_to_config(r: &sqlx::sqlite::SqliteRow) -> Option<SourceConfig> {
         enabled: r.get::<bool, _>(5),
         created_at: r.get(6),
     })
+    }
 }
 
 #[cfg(test)]

@@ -115,8 +115,33 @@ impl std::fmt::Debug for SecretStore {
 }
 
 impl SecretStore {
-    /// `<db file>.secrets.toml`: beside the database it belongs to, never inside it.
-    pub fn for_db(db: &Path) -> SecretStore {
+    /// `<db file>.secrets.toml`: beside the database it belongs to, never inside it. For a
+    /// PostgreSQL database (shared by several sites), secrets stay on this machine: in the
+    /// user's data directory, named after the database's host and name.
+    pub fn for_db(db: impl Into<crate::store::DbTarget>) -> SecretStore {
+        let db = match db.into() {
+            crate::store::DbTarget::Sqlite(p) => p,
+            crate::store::DbTarget::Postgres(url) => {
+                let key = crate::store::redact_url(&url);
+                let safe: String = key
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or("postgres")
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+                    .collect();
+                let dir = crate::config::default_db_path()
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                return SecretStore {
+                    path: dir.join(format!("postgres-{safe}.secrets.toml")),
+                    db_key: key,
+                    keyring: Arc::new(tokio::sync::OnceCell::new()),
+                };
+            }
+        };
+        let db = db.as_path();
         let mut name = db.file_name().unwrap_or_default().to_os_string();
         name.push(".secrets.toml");
         let abs = std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf());

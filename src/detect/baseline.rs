@@ -16,6 +16,10 @@ const DAY_HOURS: i64 = 24;
 pub struct HourAgg {
     pub total: u32,
     pub negative: u32,
+    /// Stories with a crisis term; only meaningful with `terms_known` (hours warmed from stored
+    /// rollups do not know them).
+    pub terms: u32,
+    pub terms_known: bool,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +52,8 @@ impl Baseline {
         let e = self.hours.entry(hour).or_default();
         e.total += agg.total;
         e.negative += agg.negative;
+        e.terms += agg.terms;
+        e.terms_known |= agg.terms_known;
         *self.days.entry(hour.div_euclid(DAY_HOURS)).or_default() += agg.total as u64;
         self.cache.clear();
     }
@@ -140,6 +146,24 @@ impl Baseline {
         Some((here * (1.0 - w) + there * w) / 60.0)
     }
 
+    /// Usual crisis-term stories per hour over the `days` before `hour` (hours that know them),
+    /// with the share of those hours that had any above 2x the median rate capped like volume,
+    /// so yesterday's real crisis does not teach it to expect crises. None without such hours.
+    pub fn terms_per_hour(&self, hour: i64, days: i64) -> Option<f64> {
+        let mut v: Vec<f64> = self
+            .hours
+            .range(hour - days * DAY_HOURS..hour)
+            .filter(|(_, a)| a.terms_known)
+            .map(|(_, a)| a.terms as f64)
+            .collect();
+        if v.len() < 24 {
+            return None;
+        }
+        let cap = 2.0 * median(&mut v.clone()) + 2.0;
+        let n = v.len() as f64;
+        Some(v.iter_mut().map(|x| x.min(cap)).sum::<f64>() / n)
+    }
+
     /// The share of negative stories over the `days` before `hour`, and the total it rests on.
     pub fn negative_share(&self, hour: i64, days: i64) -> (f64, u64) {
         let (mut n, mut neg) = (0u64, 0u64);
@@ -177,6 +201,7 @@ mod tests {
                 HourAgg {
                     total: shape(h % 24),
                     negative: shape(h % 24) / 4,
+                    ..HourAgg::default()
                 },
             );
         }
@@ -209,6 +234,7 @@ mod tests {
             HourAgg {
                 total: 1140,
                 negative: 900,
+                ..HourAgg::default()
             },
         );
         let e = b.expected_hour(10 * 24 + 14, 14, 3).unwrap();
@@ -228,6 +254,7 @@ mod tests {
                 HourAgg {
                     total: v,
                     negative: 0,
+                    ..HourAgg::default()
                 },
             );
         }

@@ -369,6 +369,7 @@ impl Detector {
             let agg = HourAgg {
                 total: total.clamp(0, u32::MAX as i64) as u32,
                 negative: negative.clamp(0, u32::MAX as i64) as u32,
+                ..HourAgg::default()
             };
             if topic.is_empty() {
                 if self.series.len() < MAX_KEYS
@@ -486,6 +487,8 @@ impl Detector {
                 let h = s.hours.entry(m.created_at.div_euclid(HOUR)).or_default();
                 h.total += 1;
                 h.negative += m.negative as u32;
+                h.terms += th as u32;
+                h.terms_known = true;
             }
             for t in term_hit {
                 if s.terms_seen.len() >= 32 {
@@ -518,7 +521,7 @@ impl Detector {
                 evidence: json!({
                     "author": who, "followers": m.followers,
                     "text": m.text.chars().take(280).collect::<String>(), "url": m.url,
-                    "topics": m.topics,
+                    "topics": m.topics, "at": m.created_at,
                 }),
                 stories: story.into_iter().collect(),
                 author: Some(who),
@@ -728,7 +731,15 @@ impl Detector {
 
             // Crisis terms.
             let acc = window(cfg.terms_window_minutes);
-            if acc.terms_all >= cfg.terms_min_stories {
+            // Many term stories AND unusual for this key: a busy topic where "crash" or "fire"
+            // turns up a few times an hour anyway needs well above its usual count.
+            let usual = s.baseline.terms_per_hour(hour, 7).unwrap_or(0.0)
+                * cfg.terms_window_minutes as f64
+                / 60.0;
+            let need_warn = (cfg.terms_min_stories as f64)
+                .max((3.0 * usual + 3.0 * usual.sqrt()).ceil()) as u32;
+            let need_crisis = cfg.terms_crisis_stories.max(2 * need_warn);
+            if acc.terms_all >= need_warn {
                 let since = end - cfg.terms_window_minutes * MINUTE;
                 let mut terms: Vec<&str> = s
                     .terms_seen
@@ -738,7 +749,7 @@ impl Detector {
                     .collect();
                 terms.sort_unstable();
                 terms.dedup();
-                let severity = if acc.terms_all >= cfg.terms_crisis_stories {
+                let severity = if acc.terms_all >= need_crisis {
                     Severity::Crisis
                 } else {
                     Severity::Warning
@@ -749,7 +760,7 @@ impl Detector {
                     channel: channel.clone(),
                     at: end,
                     severity,
-                    drill: acc.terms_real < cfg.terms_min_stories,
+                    drill: acc.terms_real < need_warn,
                     title: format!(
                         "Crisis terms on {label}: {} ({} stories in {} min)",
                         terms.join(", "),
@@ -759,6 +770,7 @@ impl Detector {
                     evidence: json!({
                         "window_minutes": cfg.terms_window_minutes, "stories": acc.terms_all,
                         "stories_real": acc.terms_real, "terms": terms,
+                        "usual": round2(usual), "needed": need_warn,
                     }),
                     stories: evidence_stories(since),
                     author: None,
@@ -772,20 +784,112 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// `Some((z, ratio))` when `obs` stories against `exp` expected is a spike.
+/// `Some((z, ratio))` when `obs` stories against `exp` expected is a spike: at least
+/// `min_volume`, `spike_ratio` x expected, and as unlikely as a `spike_z`-sigma event under the
+/// expected count. "Unlikely" is the exact upper tail of a negative binomial with mean `exp` and
+/// variance `exp + (overdispersion x exp)^2` (Poisson counts whose rate is itself uncertain):
+/// a normal approximation would call 9 stories against 2 expected a 4.7-sigma event when it
+/// happens several times a day, which is where quiet topics' false alarms came from. `z` is the
+/// tail's equivalent in standard deviations, for the evidence.
 pub fn spike_test(obs: u32, exp: f64, cfg: &DetectConfig) -> Option<(f64, f64)> {
     if obs < cfg.min_volume {
         return None;
     }
     let exp = exp.max(0.1);
-    let obs = obs as f64;
-    let ratio = obs / exp;
+    let ratio = obs as f64 / exp;
     if ratio < cfg.spike_ratio {
         return None;
     }
-    let sd = (exp + (cfg.overdispersion * exp).powi(2)).sqrt();
-    let z = (obs - exp) / sd;
-    (z >= cfg.spike_z).then_some((z, ratio))
+    let p = nb_upper_tail(obs, exp, cfg.overdispersion);
+    let p_max = normal_upper_tail(cfg.spike_z);
+    (p <= p_max).then(|| (z_of_tail(p), ratio))
+}
+
+/// P(X >= k) for a negative binomial with mean `mu` and variance `mu + (od x mu)^2` (Poisson
+/// when `od` is 0), summed in log space so large means and far tails neither overflow nor
+/// underflow into nonsense.
+pub fn nb_upper_tail(k: u32, mu: f64, od: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let mu = mu.max(1e-9);
+    // log pmf(0) and the ratio pmf(j+1)/pmf(j) = (j + r)/(j + 1) * q (NB) or mu/(j + 1) (Poisson).
+    let (mut lp, r, lq) = if od > 1e-6 {
+        let r = 1.0 / (od * od);
+        let p = r / (r + mu);
+        (r * p.ln(), Some(r), (1.0 - p).ln())
+    } else {
+        (-mu, None, mu.ln())
+    };
+    let step = |j: f64| match r {
+        Some(r) => ((j + r) / (j + 1.0)).ln() + lq,
+        None => lq - (j + 1.0).ln(),
+    };
+    // The CDF below k and the tail from k on, both relative to the largest log term seen.
+    let mut below: Vec<f64> = Vec::with_capacity(k as usize);
+    for j in 0..k {
+        below.push(lp);
+        lp += step(j as f64);
+    }
+    let mut tail: Vec<f64> = Vec::new();
+    let mut j = k as f64;
+    let mut best = lp;
+    loop {
+        tail.push(lp);
+        best = best.max(lp);
+        lp += step(j);
+        j += 1.0;
+        // Past the mode the terms shrink geometrically: stop when they no longer count.
+        if (j > mu && lp < best - 40.0) || tail.len() > 1_000_000 {
+            break;
+        }
+    }
+    let m = below
+        .iter()
+        .chain(tail.iter())
+        .fold(f64::MIN, |a, b| a.max(*b));
+    let sum = |v: &[f64]| v.iter().map(|x| (x - m).exp()).sum::<f64>();
+    let (b, t) = (sum(&below), sum(&tail));
+    if b + t <= 0.0 {
+        return 0.0;
+    }
+    (t / (b + t)).clamp(0.0, 1.0)
+}
+
+/// P(Z >= z) for a standard normal (erfc, Numerical Recipes' Chebyshev fit, |error| < 1.2e-7).
+pub fn normal_upper_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let y = t
+        * (-x * x - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    let erfc = if x >= 0.0 { y } else { 2.0 - y };
+    0.5 * erfc
+}
+
+/// The z whose upper tail is `p` (bisection on [`normal_upper_tail`]; evidence only).
+fn z_of_tail(p: f64) -> f64 {
+    if p <= 0.0 {
+        return 40.0;
+    }
+    let (mut lo, mut hi) = (-10.0f64, 40.0f64);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if normal_upper_tail(mid) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
 }
 
 fn story_evidence(s: &story::Story) -> StoryEvidence {
@@ -999,5 +1103,22 @@ mod tests {
         let inf = sigs.iter().find(|s| s.kind == Kind::Influencer).unwrap();
         assert_eq!(inf.author.as_deref(), Some("famous"));
         assert_eq!(inf.severity, Severity::Crisis);
+    }
+
+    #[test]
+    fn tails_are_exact_where_the_normal_approximation_lies() {
+        // Poisson(2): P(X >= 9) = 2.37e-4 (a normal approximation says 4.9 sigma: 5e-7).
+        let p = nb_upper_tail(9, 2.0, 0.0);
+        assert!((p - 2.37e-4).abs() < 0.05e-4, "{p}");
+        // Poisson(50): P(X >= 70) ~ 0.0053.
+        let p = nb_upper_tail(70, 50.0, 0.0);
+        assert!((p - 0.0053).abs() < 0.0005, "{p}");
+        // Overdispersion widens the tail.
+        assert!(nb_upper_tail(70, 50.0, 0.25) > 0.05);
+        assert!((normal_upper_tail(1.96) - 0.025).abs() < 1e-4);
+        assert!((z_of_tail(normal_upper_tail(3.75)) - 3.75).abs() < 1e-3);
+        // Huge means and far tails stay finite.
+        assert!(nb_upper_tail(20_000, 5_000.0, 0.25) < 1e-6);
+        assert!(nb_upper_tail(1, 5_000.0, 0.0) > 0.999);
     }
 }

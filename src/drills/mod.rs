@@ -7,6 +7,7 @@
 //! the drill as it would look; every KPI, case or export must exclude
 //! `source LIKE 'drill:%'` mentions and `drill = 1` alerts (cases carry their own drill flag).
 
+pub mod api;
 pub mod report;
 pub mod runner;
 

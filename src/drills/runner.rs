@@ -134,15 +134,24 @@ fn daily(t: i64) -> f64 {
     1.0 + 0.6 * ((h - 9.0) / 24.0 * std::f64::consts::TAU).sin()
 }
 
-pub async fn run(
-    store: Store,
-    scenario: Scenario,
-    steps: Vec<Step>,
-    file: &str,
-    opts: Options,
-) -> anyhow::Result<(Outcome, PathBuf)> {
-    let wall = Clock::System.now_ms();
-    let start = wall.div_euclid(MIN) * MIN;
+/// Where a drill's control value is, for panels: None when no such drill runs here.
+pub fn control_of(run: &str) -> Option<Control> {
+    registry()
+        .lock()
+        .ok()
+        .and_then(|r| r.get(run).map(|tx| *tx.borrow()))
+}
+
+/// A drill that is registered (pausable, stoppable) and recorded in `drill_runs`, not yet run.
+pub struct Started {
+    pub run: String,
+    pub wall: i64,
+    rx: watch::Receiver<Control>,
+}
+
+/// A run key: the scenario's first words and the start time, e.g.
+/// `mass-flight-cancellations-on-20261122T141101` (plus `-2`, ... when started twice a second).
+fn run_key(scenario: &Scenario) -> String {
     let slug: String = scenario
         .name
         .to_lowercase()
@@ -154,13 +163,63 @@ pub async fn run(
         .take(4)
         .collect::<Vec<_>>()
         .join("-");
-    let run = format!("{slug}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
-    let source = format!("drill:{run}");
-    store.drill_start(&run, &scenario.name, file, wall).await?;
-    let (tx, mut rx) = watch::channel(Control::Running);
+    let base = format!("{slug}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
+    let taken = |k: &str| {
+        registry()
+            .lock()
+            .map(|r| r.contains_key(k))
+            .unwrap_or(false)
+    };
+    let mut key = base.clone();
+    let mut n = 2;
+    while taken(&key) {
+        key = format!("{base}-{n}");
+        n += 1;
+    }
+    key
+}
+
+/// Registers a drill and records it as running; [`run_started`] then runs it. Split so that an
+/// API call can answer with the run key at once and the drill can be paused right after.
+pub async fn begin(store: &Store, scenario: &Scenario, file: &str) -> anyhow::Result<Started> {
+    let wall = Clock::System.now_ms();
+    let run = run_key(scenario);
+    let (tx, rx) = watch::channel(Control::Running);
     if let Ok(mut r) = registry().lock() {
         r.insert(run.clone(), tx);
     }
+    if let Err(e) = store.drill_start(&run, &scenario.name, file, wall).await {
+        if let Ok(mut r) = registry().lock() {
+            r.remove(&run);
+        }
+        return Err(e.into());
+    }
+    Ok(Started { run, wall, rx })
+}
+
+pub async fn run(
+    store: Store,
+    scenario: Scenario,
+    steps: Vec<Step>,
+    file: &str,
+    opts: Options,
+) -> anyhow::Result<(Outcome, PathBuf)> {
+    let started = begin(&store, &scenario, file).await?;
+    run_started(started, store, scenario, steps, file, opts).await
+}
+
+/// Runs a drill [`begin`] registered, writes its report and records how it ended.
+pub async fn run_started(
+    started: Started,
+    store: Store,
+    scenario: Scenario,
+    steps: Vec<Step>,
+    file: &str,
+    opts: Options,
+) -> anyhow::Result<(Outcome, PathBuf)> {
+    let Started { run, wall, mut rx } = started;
+    let start = wall.div_euclid(MIN) * MIN;
+    let source = format!("drill:{run}");
     let result = run_inner(
         &store, &scenario, &steps, file, &opts, &run, &source, start, wall, &mut rx,
     )
@@ -168,7 +227,21 @@ pub async fn run(
     if let Ok(mut r) = registry().lock() {
         r.remove(&run);
     }
-    let outcome = result?;
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = store
+                .drill_update(
+                    &run,
+                    "failed",
+                    Some(Clock::System.now_ms()),
+                    None,
+                    &serde_json::json!({ "error": e.to_string() }),
+                )
+                .await;
+            return Err(e);
+        }
+    };
     let (path, summary) = super::report::write(&store, &scenario, &outcome, &opts.out_dir).await?;
     let state = if outcome.stopped_early {
         "stopped"

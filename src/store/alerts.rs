@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
@@ -35,6 +34,9 @@ pub struct AlertRow {
     pub escalation_step: i64,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<i64>,
+    /// Fired while backfilling history (its latest signal was already old when written): listed,
+    /// but no wall takeover, escalation or webhook (see `alerts.backfill_minutes`).
+    pub backfill: bool,
     #[serde(skip)]
     pub merge_key: String,
 }
@@ -63,6 +65,7 @@ pub struct NewAlert<'a> {
     pub drill: bool,
     pub drill_run: Option<&'a str>,
     pub site: &'a str,
+    pub backfill: bool,
 }
 
 /// An alert's growth (another signal merged in).
@@ -76,6 +79,8 @@ pub struct AlertGrowth<'a> {
     pub signals: i64,
     pub evidence: &'a Value,
     pub stories: &'a Value,
+    /// A recent signal merged in: the alert is live from now on (backfill cleared).
+    pub live: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,62 +106,19 @@ pub struct DrillRunRow {
 
 const ALERT_COLUMNS: &str = "id, kind, kinds, topic, channel, severity, state, title, fired_at, \
     last_at, signals, evidence, stories, drill, drill_run, site, created_at, acked_by, acked_at, \
-    escalated_at, escalation_step, resolved_by, resolved_at, merge_key";
+    escalated_at, escalation_step, resolved_by, resolved_at, merge_key, backfill";
 
-fn alert_row(r: &SqliteRow) -> Result<AlertRow, sqlx::Error> {
-    let json = |s: String| serde_json::from_str(&s).unwrap_or(Value::Null);
-    Ok(AlertRow {
-        id: r.try_get(0)?,
-        kind: r.try_get(1)?,
-        kinds: serde_json::from_str(&r.try_get::<String, _>(2)?).unwrap_or_default(),
-        topic: r.try_get(3)?,
-        channel: r.try_get(4)?,
-        severity: r.try_get(5)?,
-        state: r.try_get(6)?,
-        title: r.try_get(7)?,
-        fired_at: r.try_get(8)?,
-        last_at: r.try_get(9)?,
-        signals: r.try_get(10)?,
-        evidence: json(r.try_get(11)?),
-        stories: json(r.try_get(12)?),
-        drill: r.try_get::<i64, _>(13)? != 0,
-        drill_run: r.try_get(14)?,
-        site: r.try_get(15)?,
-        created_at: r.try_get(16)?,
-        acked_by: r.try_get(17)?,
-        acked_at: r.try_get(18)?,
-        escalated_at: r.try_get(19)?,
-        escalation_step: r.try_get(20)?,
-        resolved_by: r.try_get(21)?,
-        resolved_at: r.try_get(22)?,
-        merge_key: r.try_get(23)?,
-    })
-}
 
-fn drill_row(r: &SqliteRow) -> Result<DrillRunRow, sqlx::Error> {
-    Ok(DrillRunRow {
-        id: r.try_get(0)?,
-        run_key: r.try_get(1)?,
-        name: r.try_get(2)?,
-        file: r.try_get(3)?,
-        state: r.try_get(4)?,
-        started_at: r.try_get(5)?,
-        finished_at: r.try_get(6)?,
-        report_path: r.try_get(7)?,
-        summary: serde_json::from_str(&r.try_get::<String, _>(8)?).unwrap_or(Value::Null),
-    })
-}
 
 impl Store {
     pub async fn alert_insert(&self, a: &NewAlert<'_>, now_ms: i64) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO alerts (merge_key, kind, kinds, topic, channel, severity, state, \
-                     title, fired_at, last_at, evidence, stories, drill, drill_run, site, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8, $9, $10, $11, $12, $13, $14) \
+                     title, fired_at, last_at, evidence, stories, drill, drill_run, site, created_at, backfill) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
                      RETURNING id",
                 )
                 .bind(a.merge_key)
@@ -173,6 +135,7 @@ impl Store {
                 .bind(a.drill_run)
                 .bind(a.site)
                 .bind(now_ms)
+                .bind(a.backfill as i64)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
@@ -186,18 +149,18 @@ impl Store {
                 .await?;
                 tx.commit().await?;
                 Ok(id)
-            }
-        }
+            })
     }
 
     /// Merges growth into an alert; false if the alert is resolved (or gone) and was left alone.
     pub async fn alert_grow(&self, g: &AlertGrowth<'_>) -> Result<bool, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query(
                     "UPDATE alerts SET kinds = $1, severity = $2, title = $3, last_at = $4, \
-                     signals = $5, evidence = $6, stories = $7 WHERE id = $8 AND state <> 'resolved'",
+                     signals = $5, evidence = $6, stories = $7, \
+                     backfill = CASE WHEN $9 = 1 THEN 0 ELSE backfill END \
+                     WHERE id = $8 AND state <> 'resolved'",
                 )
                 .bind(serde_json::to_string(g.kinds).unwrap_or_else(|_| "[]".into()))
                 .bind(g.severity)
@@ -207,11 +170,11 @@ impl Store {
                 .bind(g.evidence.to_string())
                 .bind(g.stories.to_string())
                 .bind(g.id)
+                .bind(g.live as i64)
                 .execute(&mut *w)
                 .await?;
                 Ok(r.rows_affected() == 1)
-            }
-        }
+            })
     }
 
     /// Moves an alert to `to` if its state is one of `from`, logging who and when (see
@@ -225,9 +188,8 @@ impl Store {
         detail: &str,
         now_ms: i64,
     ) -> Result<Transition, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 let cur: Option<String> = sqlx::query("SELECT state FROM alerts WHERE id = $1")
                     .bind(id)
@@ -245,7 +207,7 @@ impl Store {
                     "acknowledged" => "acked_by = $2, acked_at = $3",
                     "resolved" => "resolved_by = $2, resolved_at = $3",
                     // Escalation keeps the first time; `who` is the step's target, in the log.
-                    _ => "escalated_at = COALESCE(escalated_at, $3), escalation_step = escalation_step + ($2 <> '')",
+                    _ => "escalated_at = COALESCE(escalated_at, $3), escalation_step = escalation_step + CASE WHEN $2 <> '' THEN 1 ELSE 0 END",
                 };
                 sqlx::query(&format!(
                     "UPDATE alerts SET state = $1, {set} WHERE id = $4"
@@ -263,8 +225,7 @@ impl Store {
                     Some(a) => Transition::Done(Box::new(a)),
                     None => Transition::NotFound,
                 })
-            }
-        }
+            })
     }
 
     /// Records an escalation step taken (and notified) without changing an acknowledged state.
@@ -276,9 +237,8 @@ impl Store {
         detail: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 sqlx::query(
                     "UPDATE alerts SET escalation_step = $1, \
@@ -294,8 +254,7 @@ impl Store {
                 log_in(&mut tx, id, now_ms, who, "notified", detail).await?;
                 tx.commit().await?;
                 Ok(())
-            }
-        }
+            })
     }
 
     pub async fn alert_log_add(
@@ -306,33 +265,28 @@ impl Store {
         detail: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 log_in(&mut tx, id, now_ms, who, action, detail).await?;
                 tx.commit().await?;
                 Ok(())
-            }
-        }
+            })
     }
 
     pub async fn alert_get(&self, id: i64) -> Result<Option<AlertRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(s.read_pool())
                     .await?;
                 Ok(r.as_ref().map(alert_row).transpose()?)
-            }
-        }
+            })
     }
 
     /// Alerts, newest first (by event time).
     pub async fn alerts_list(&self, q: &AlertQuery) -> Result<Vec<AlertRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE ($1 IS NULL OR state = $1) \
                      AND ($2 IS NULL OR drill = $2) AND ($3 IS NULL OR drill_run = $3) \
@@ -345,27 +299,23 @@ impl Store {
                 .fetch_all(s.read_pool())
                 .await?;
                 Ok(rows.iter().map(alert_row).collect::<Result<_, _>>()?)
-            }
-        }
+            })
     }
 
     /// Alerts not resolved, oldest first: the merger's and the escalation's working set.
     pub async fn alerts_active(&self) -> Result<Vec<AlertRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY id"
                 ))
                 .fetch_all(s.read_pool())
                 .await?;
                 Ok(rows.iter().map(alert_row).collect::<Result<_, _>>()?)
-            }
-        }
+            })
     }
 
     pub async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
                     "SELECT at, who, action, detail FROM alert_log WHERE alert_id = $1 ORDER BY id",
                 )
@@ -383,8 +333,7 @@ impl Store {
                         })
                     })
                     .collect::<Result<_, sqlx::Error>>()?)
-            }
-        }
+            })
     }
 
     /// Hourly sums of the per-minute rollups in `[from, to)`: `(hour, channel, topic, total,
@@ -394,10 +343,9 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<(i64, String, String, i64, i64)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
-                    "SELECT minute / 3600000 AS h, channel, topic, SUM(total), SUM(negative)                      FROM rollup_minute WHERE minute >= $1 AND minute < $2                      GROUP BY h, channel, topic",
+                    "SELECT minute / 3600000 AS h, channel, topic, CAST(SUM(total) AS BIGINT), CAST(SUM(negative) AS BIGINT)                      FROM rollup_minute WHERE minute >= $1 AND minute < $2                      GROUP BY h, channel, topic",
                 )
                 .bind(from)
                 .bind(to)
@@ -415,8 +363,7 @@ impl Store {
                         ))
                     })
                     .collect::<Result<_, sqlx::Error>>()?)
-            }
-        }
+            })
     }
 
     pub async fn webhook_dead_add(
@@ -428,9 +375,8 @@ impl Store {
         attempts: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 sqlx::query(
                     "INSERT INTO webhook_dead (target, alert_id, body, error, attempts, at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -444,17 +390,16 @@ impl Store {
                 .execute(&mut *w)
                 .await?;
                 Ok(())
-            }
-        }
+            })
     }
 
     pub async fn webhook_dead_count(&self) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => Ok(sqlx::query("SELECT COUNT(*) FROM webhook_dead")
+        on_db!(self, s => {
+            Ok(sqlx::query("SELECT COUNT(*) FROM webhook_dead")
                 .fetch_one(s.read_pool())
                 .await?
-                .try_get(0)?),
-        }
+                .try_get(0)?)
+        })
     }
 
     pub async fn drill_start(
@@ -464,9 +409,8 @@ impl Store {
         file: &str,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 Ok(sqlx::query(
                     "INSERT INTO drill_runs (run_key, name, file, state, started_at) \
                      VALUES ($1, $2, $3, 'running', $4) RETURNING id",
@@ -478,8 +422,7 @@ impl Store {
                 .fetch_one(&mut *w)
                 .await?
                 .try_get(0)?)
-            }
-        }
+            })
     }
 
     pub async fn drill_update(
@@ -490,9 +433,8 @@ impl Store {
         report_path: Option<&str>,
         summary: &Value,
     ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 sqlx::query(
                     "UPDATE drill_runs SET state = $1, finished_at = COALESCE($2, finished_at), \
                      report_path = COALESCE($3, report_path), summary = $4 WHERE run_key = $5",
@@ -505,13 +447,11 @@ impl Store {
                 .execute(&mut *w)
                 .await?;
                 Ok(())
-            }
-        }
+            })
     }
 
     pub async fn drill_runs(&self, limit: i64) -> Result<Vec<DrillRunRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
                     "SELECT id, run_key, name, file, state, started_at, finished_at, report_path, summary \
                      FROM drill_runs ORDER BY id DESC LIMIT $1",
@@ -520,8 +460,37 @@ impl Store {
                 .fetch_all(s.read_pool())
                 .await?;
                 Ok(rows.iter().map(drill_row).collect::<Result<_, _>>()?)
-            }
-        }
+            })
+    }
+
+    pub async fn drill_run(&self, run_key: &str) -> Result<Option<DrillRunRow>, StoreError> {
+        on_db!(self, s => {
+                let row = sqlx::query(
+                    "SELECT id, run_key, name, file, state, started_at, finished_at, report_path, summary \
+                     FROM drill_runs WHERE run_key = $1",
+                )
+                .bind(run_key)
+                .fetch_optional(s.read_pool())
+                .await?;
+                Ok(row.as_ref().map(drill_row).transpose()?)
+            })
+    }
+
+    /// Sets a running drill's state (running, paused) while it runs; false if it is not running
+    /// or paused any more (finished, stopped, failed).
+    pub async fn drill_set_state(&self, run_key: &str, state: &str) -> Result<bool, StoreError> {
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
+                let r = sqlx::query(
+                    "UPDATE drill_runs SET state = $1 WHERE run_key = $2 \
+                     AND state IN ('running', 'paused')",
+                )
+                .bind(state)
+                .bind(run_key)
+                .execute(&mut *w)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            })
     }
 }
 
@@ -534,23 +503,70 @@ pub enum Transition {
     NotAllowed(String),
 }
 
-async fn log_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    id: i64,
-    at: i64,
-    who: &str,
-    action: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO alert_log (alert_id, at, who, action, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(who)
-    .bind(action)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+dual! {
+    pub(crate) fn alert_row(r: &DbRow) -> Result<AlertRow, sqlx::Error> {
+        let json = |s: String| serde_json::from_str(&s).unwrap_or(Value::Null);
+        Ok(AlertRow {
+            id: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            kinds: serde_json::from_str(&r.try_get::<String, _>(2)?).unwrap_or_default(),
+            topic: r.try_get(3)?,
+            channel: r.try_get(4)?,
+            severity: r.try_get(5)?,
+            state: r.try_get(6)?,
+            title: r.try_get(7)?,
+            fired_at: r.try_get(8)?,
+            last_at: r.try_get(9)?,
+            signals: r.try_get(10)?,
+            evidence: json(r.try_get(11)?),
+            stories: json(r.try_get(12)?),
+            drill: r.try_get::<i64, _>(13)? != 0,
+            drill_run: r.try_get(14)?,
+            site: r.try_get(15)?,
+            created_at: r.try_get(16)?,
+            acked_by: r.try_get(17)?,
+            acked_at: r.try_get(18)?,
+            escalated_at: r.try_get(19)?,
+            escalation_step: r.try_get(20)?,
+            resolved_by: r.try_get(21)?,
+            resolved_at: r.try_get(22)?,
+            merge_key: r.try_get(23)?,
+            backfill: r.try_get::<i64, _>(24)? != 0,
+        })
+    }
+
+    pub(crate) fn drill_row(r: &DbRow) -> Result<DrillRunRow, sqlx::Error> {
+        Ok(DrillRunRow {
+            id: r.try_get(0)?,
+            run_key: r.try_get(1)?,
+            name: r.try_get(2)?,
+            file: r.try_get(3)?,
+            state: r.try_get(4)?,
+            started_at: r.try_get(5)?,
+            finished_at: r.try_get(6)?,
+            report_path: r.try_get(7)?,
+            summary: serde_json::from_str(&r.try_get::<String, _>(8)?).unwrap_or(Value::Null),
+        })
+    }
+
+    pub(crate) async fn log_in(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        id: i64,
+        at: i64,
+        who: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alert_log (alert_id, at, who, action, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(who)
+        .bind(action)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }

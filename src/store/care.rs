@@ -7,55 +7,232 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
 use super::{Store, StoreError};
 use crate::auth::{Principal, Role};
 use crate::care::{Agent, CareError, Playbook, OPEN_STATUSES};
 
-pub(crate) async fn begin(c: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
-    Ok(())
-}
+/// Advisory lock key of care writes on PostgreSQL ("care").
+pub(crate) const CARE_LOCK: i64 = 0x63617265;
 
-pub(crate) async fn end<T>(
-    c: &mut SqliteConnection,
-    r: Result<T, CareError>,
-) -> Result<T, CareError> {
-    match r {
-        Ok(v) => {
-            sqlx::query("COMMIT").execute(&mut *c).await?;
-            Ok(v)
+dual! {
+    /// Starts a care transaction. On PostgreSQL several processes (sites) write at once, and
+    /// care's read-then-write steps (next playbook version, capacity counts, approvals) must
+    /// not interleave: care writes take one advisory lock, as SQLite's single writer does.
+    pub(crate) async fn begin(c: &mut Conn) -> Result<(), sqlx::Error> {
+        sqlx::query(BEGIN_SQL).execute(&mut *c).await?;
+        if PG {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(super::CARE_LOCK)
+                .execute(&mut *c)
+                .await?;
         }
-        Err(e) => {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-            Err(e)
+        Ok(())
+    }
+
+    pub(crate) async fn end<T>(
+        c: &mut Conn,
+        r: Result<T, CareError>,
+    ) -> Result<T, CareError> {
+        match r {
+            Ok(v) => {
+                sqlx::query("COMMIT").execute(&mut *c).await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+                Err(e)
+            }
         }
+    }
+
+    /// Appends to the audit log (inside the caller's transaction).
+    pub(crate) async fn audit(
+        c: &mut Conn,
+        at: i64,
+        actor: &str,
+        action: &str,
+        case_id: Option<i64>,
+        detail: Value,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO care_audit (at, actor, action, case_id, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(at)
+        .bind(actor)
+        .bind(action)
+        .bind(case_id)
+        .bind(detail.to_string())
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) fn case_row(r: &DbRow, now: i64) -> Result<CaseRow, sqlx::Error> {
+        let status: String = r.try_get(1)?;
+        let first_response_at: Option<i64> = r.try_get(18)?;
+        let first_due: i64 = r.try_get(24)?;
+        let next_due: Option<i64> = r.try_get(25)?;
+        let warn_at: i64 = r.try_get(27)?;
+        let sla = sla_state(
+            &status,
+            first_response_at,
+            first_due,
+            warn_at,
+            next_due,
+            now,
+        )
+        .to_string();
+        Ok(CaseRow {
+            id: r.try_get(0)?,
+            status,
+            track: r.try_get(2)?,
+            site: r.try_get(3)?,
+            owner: r.try_get(4)?,
+            queue_reason: r.try_get(5)?,
+            customer: r.try_get(6)?,
+            channel: r.try_get(7)?,
+            brand: r.try_get(8)?,
+            topic: r.try_get(9)?,
+            conversation: r.try_get(10)?,
+            rule: r.try_get(11)?,
+            playbook_version: r.try_get(12)?,
+            drill: r.try_get::<i64, _>(13)? != 0,
+            tags: json_list(&r.try_get::<String, _>(14)?),
+            flags: json_list(&r.try_get::<String, _>(15)?),
+            opened_at: r.try_get(16)?,
+            assigned_at: r.try_get(17)?,
+            first_response_at,
+            last_response_at: r.try_get(19)?,
+            last_customer_at: r.try_get(20)?,
+            resolved_at: r.try_get(21)?,
+            closed_at: r.try_get(22)?,
+            follow_up_at: r.try_get(23)?,
+            first_due,
+            next_due,
+            resolution_due: r.try_get(26)?,
+            warn_at,
+            sla,
+        })
+    }
+
+    pub(crate) async fn get_case(
+        c: &mut Conn,
+        id: i64,
+        now: i64,
+    ) -> Result<CaseRow, CareError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM care_cases WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or_else(|| CareError::NotFound(format!("no case {id}; see `sunward cases list`")))?;
+        Ok(case_row(&row, now)?)
+    }
+
+    pub(crate) fn agent_row(r: &DbRow) -> Result<Agent, sqlx::Error> {
+        Ok(Agent {
+            name: r.try_get(0)?,
+            role: r.try_get(1)?,
+            skills: json_list(&r.try_get::<String, _>(2)?),
+            capacity: r.try_get(3)?,
+            presence: r.try_get(4)?,
+            site: r.try_get(5)?,
+            links: json_list(&r.try_get::<String, _>(6)?),
+        })
+    }
+
+    pub(crate) async fn load_agents(c: &mut Conn) -> Result<Vec<Agent>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM care_agents ORDER BY name"
+        ))
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(agent_row)
+        .collect()
+    }
+
+    /// Open cases per owner.
+    pub(crate) async fn open_counts(
+        c: &mut Conn,
+    ) -> Result<HashMap<String, i64>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT owner, COUNT(*) FROM care_cases WHERE owner IS NOT NULL AND status IN ({}) GROUP BY owner",
+            open_list_sql()
+        ))
+        .fetch_all(&mut *c)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Makes `agent` the owner of case `id` (status assigned unless already answered).
+    pub(crate) async fn set_owner(
+        c: &mut Conn,
+        id: i64,
+        agent: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE care_cases SET owner = $1, queue_reason = NULL, assigned_at = $2, updated_at = $2, \
+             status = CASE WHEN status = 'new' THEN 'assigned' ELSE status END WHERE id = $3",
+        )
+        .bind(agent)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) fn reply_row(r: &DbRow) -> Result<ReplyRow, sqlx::Error> {
+        Ok(ReplyRow {
+            id: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            author: r.try_get(2)?,
+            text: r.try_get(3)?,
+            via: r.try_get(4)?,
+            grant: r.try_get::<i64, _>(5)? as f64 / 100.0,
+            status: r.try_get(6)?,
+            needed: r.try_get(7)?,
+            approvals: serde_json::from_str(&r.try_get::<String, _>(8)?).unwrap_or(json!([])),
+            flags: json_list(&r.try_get::<String, _>(9)?),
+            reason: r.try_get(10)?,
+            external: r.try_get::<i64, _>(11)? != 0,
+            created_at: r.try_get(12)?,
+            sent_at: r.try_get(13)?,
+        })
+    }
+
+    /// Mark a case's reply as sent: first/last response times, status, SLA of the next response.
+    pub(crate) async fn mark_response(
+        c: &mut Conn,
+        case_id: i64,
+        at: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE care_cases SET first_response_at = COALESCE(first_response_at, $1), last_response_at = $1, \
+             next_due = NULL, updated_at = $2, \
+             status = CASE WHEN status IN ('new', 'assigned') THEN 'responded' ELSE status END WHERE id = $3",
+        )
+        .bind(at)
+        .bind(now)
+        .bind(case_id)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
     }
 }
 
-/// Appends to the audit log (inside the caller's transaction).
-pub(crate) async fn audit(
-    c: &mut SqliteConnection,
-    at: i64,
-    actor: &str,
-    action: &str,
-    case_id: Option<i64>,
-    detail: Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO care_audit (at, actor, action, case_id, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(case_id)
-    .bind(detail.to_string())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
+#[allow(unused_imports)]
+pub(crate) use sq::{begin, end, audit, case_row, get_case, agent_row, load_agents, open_counts, set_owner, mark_response};
+
+
 
 pub(crate) fn json_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
@@ -130,127 +307,13 @@ pub(crate) fn sla_state(
     }
 }
 
-pub(crate) fn case_row(r: &SqliteRow, now: i64) -> Result<CaseRow, sqlx::Error> {
-    let status: String = r.try_get(1)?;
-    let first_response_at: Option<i64> = r.try_get(18)?;
-    let first_due: i64 = r.try_get(24)?;
-    let next_due: Option<i64> = r.try_get(25)?;
-    let warn_at: i64 = r.try_get(27)?;
-    let sla = sla_state(
-        &status,
-        first_response_at,
-        first_due,
-        warn_at,
-        next_due,
-        now,
-    )
-    .to_string();
-    Ok(CaseRow {
-        id: r.try_get(0)?,
-        status,
-        track: r.try_get(2)?,
-        site: r.try_get(3)?,
-        owner: r.try_get(4)?,
-        queue_reason: r.try_get(5)?,
-        customer: r.try_get(6)?,
-        channel: r.try_get(7)?,
-        brand: r.try_get(8)?,
-        topic: r.try_get(9)?,
-        conversation: r.try_get(10)?,
-        rule: r.try_get(11)?,
-        playbook_version: r.try_get(12)?,
-        drill: r.try_get(13)?,
-        tags: json_list(&r.try_get::<String, _>(14)?),
-        flags: json_list(&r.try_get::<String, _>(15)?),
-        opened_at: r.try_get(16)?,
-        assigned_at: r.try_get(17)?,
-        first_response_at,
-        last_response_at: r.try_get(19)?,
-        last_customer_at: r.try_get(20)?,
-        resolved_at: r.try_get(21)?,
-        closed_at: r.try_get(22)?,
-        follow_up_at: r.try_get(23)?,
-        first_due,
-        next_due,
-        resolution_due: r.try_get(26)?,
-        warn_at,
-        sla,
-    })
-}
 
-pub(crate) async fn get_case(
-    c: &mut SqliteConnection,
-    id: i64,
-    now: i64,
-) -> Result<CaseRow, CareError> {
-    let row = sqlx::query(&format!(
-        "SELECT {CASE_COLUMNS} FROM care_cases WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await?
-    .ok_or_else(|| CareError::NotFound(format!("no case {id}; see `sunward cases list`")))?;
-    Ok(case_row(&row, now)?)
-}
 
-pub(crate) fn agent_row(r: &SqliteRow) -> Result<Agent, sqlx::Error> {
-    Ok(Agent {
-        name: r.try_get(0)?,
-        role: r.try_get(1)?,
-        skills: json_list(&r.try_get::<String, _>(2)?),
-        capacity: r.try_get(3)?,
-        presence: r.try_get(4)?,
-        site: r.try_get(5)?,
-        links: json_list(&r.try_get::<String, _>(6)?),
-    })
-}
 
 pub(crate) const AGENT_COLUMNS: &str = "name, role, skills, capacity, presence, site, links";
 
-pub(crate) async fn load_agents(c: &mut SqliteConnection) -> Result<Vec<Agent>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {AGENT_COLUMNS} FROM care_agents ORDER BY name"
-    ))
-    .fetch_all(&mut *c)
-    .await?
-    .iter()
-    .map(agent_row)
-    .collect()
-}
 
-/// Open cases per owner.
-pub(crate) async fn open_counts(
-    c: &mut SqliteConnection,
-) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT owner, COUNT(*) FROM care_cases WHERE owner IS NOT NULL AND status IN ({}) GROUP BY owner",
-        open_list_sql()
-    ))
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
 
-/// Makes `agent` the owner of case `id` (status assigned unless already answered).
-pub(crate) async fn set_owner(
-    c: &mut SqliteConnection,
-    id: i64,
-    agent: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE care_cases SET owner = $1, queue_reason = NULL, assigned_at = $2, updated_at = $2, \
-         status = CASE WHEN status = 'new' THEN 'assigned' ELSE status END WHERE id = $3",
-    )
-    .bind(agent)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplyRow {
@@ -272,24 +335,6 @@ pub struct ReplyRow {
 
 const REPLY_COLUMNS: &str = "id, case_id, author, text, via, grant_cents, status, needed, approvals, flags, reason, external, created_at, sent_at";
 
-fn reply_row(r: &SqliteRow) -> Result<ReplyRow, sqlx::Error> {
-    Ok(ReplyRow {
-        id: r.try_get(0)?,
-        case_id: r.try_get(1)?,
-        author: r.try_get(2)?,
-        text: r.try_get(3)?,
-        via: r.try_get(4)?,
-        grant: r.try_get::<i64, _>(5)? as f64 / 100.0,
-        status: r.try_get(6)?,
-        needed: r.try_get(7)?,
-        approvals: serde_json::from_str(&r.try_get::<String, _>(8)?).unwrap_or(json!([])),
-        flags: json_list(&r.try_get::<String, _>(9)?),
-        reason: r.try_get(10)?,
-        external: r.try_get(11)?,
-        created_at: r.try_get(12)?,
-        sent_at: r.try_get(13)?,
-    })
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
@@ -330,25 +375,6 @@ pub enum Decision {
     Reject,
 }
 
-/// Mark a case's reply as sent: first/last response times, status, SLA of the next response.
-pub(crate) async fn mark_response(
-    c: &mut SqliteConnection,
-    case_id: i64,
-    at: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE care_cases SET first_response_at = COALESCE(first_response_at, $1), last_response_at = $1, \
-         next_due = NULL, updated_at = $2, \
-         status = CASE WHEN status IN ('new', 'assigned') THEN 'responded' ELSE status END WHERE id = $3",
-    )
-    .bind(at)
-    .bind(now)
-    .bind(case_id)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
 
 const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
@@ -358,8 +384,7 @@ fn is_lead(who: &Principal) -> bool {
 
 impl Store {
     pub async fn care_playbook_current(&self) -> Result<Option<(i64, String)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let row = sqlx::query(
                     "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
                 )
@@ -369,8 +394,7 @@ impl Store {
                     Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
                     None => None,
                 })
-            }
-        }
+            })
     }
 
     /// Stores a checked playbook as the next version (and audits it). An unchanged text is not
@@ -381,9 +405,8 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r: Result<i64, CareError> = async {
                     let last = sqlx::query(
@@ -414,15 +437,13 @@ impl Store {
                     CareError::Store(e) => e,
                     other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
                 })
-            }
-        }
+            })
     }
 
     pub async fn care_playbook_history(&self) -> Result<Vec<Value>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
-                    "SELECT version, changed_by, changed_at, LENGTH(text) FROM care_playbooks ORDER BY version DESC",
+                    "SELECT version, changed_by, changed_at, CAST(LENGTH(text) AS BIGINT) FROM care_playbooks ORDER BY version DESC",
                 )
                 .fetch_all(s.read_pool())
                 .await?;
@@ -437,37 +458,31 @@ impl Store {
                         })
                     })
                     .collect())
-            }
-        }
+            })
     }
 
     pub async fn care_agents(&self) -> Result<Vec<Agent>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let mut c = s.read_pool().acquire().await?;
                 Ok(load_agents(&mut c).await?)
-            }
-        }
+            })
     }
 
     /// The role of a person known to the care workflow (agents table).
     pub async fn care_agent_role(&self, name: &str) -> Result<Option<Role>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query("SELECT role FROM care_agents WHERE name = $1")
                     .bind(name)
                     .fetch_optional(s.read_pool())
                     .await?;
                 Ok(r.and_then(|r| r.get::<String, _>(0).parse().ok()))
-            }
-        }
+            })
     }
 
     /// Adds or updates an agent (presence kept on update).
     pub async fn care_agent_upsert(&self, a: &Agent, by: &str, now: i64) -> Result<(), CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = async {
                     sqlx::query(
@@ -490,8 +505,7 @@ impl Store {
                 }
                 .await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 
     /// Sets presence. Agents set their own; leads and admins anyone's.
@@ -508,9 +522,8 @@ impl Store {
                 who.name
             )));
         }
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = async {
                     let n = sqlx::query(
@@ -540,13 +553,11 @@ impl Store {
                 }
                 .await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 
     pub async fn care_cases(&self, f: &CaseFilter, now: i64) -> Result<Vec<CaseRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let mut sql = format!("SELECT {CASE_COLUMNS} FROM care_cases WHERE 1 = 1");
                 if f.status.is_some() {
                     sql.push_str(" AND status = $1");
@@ -571,15 +582,13 @@ impl Store {
                     .iter()
                     .map(|r| case_row(r, now))
                     .collect::<Result<_, _>>()?)
-            }
-        }
+            })
     }
 
     /// A case with its linked mentions, replies, notes, the customer's other cases and recent
     /// posts on any channel, and its audit trail.
     pub async fn care_case_detail(&self, id: i64, now: i64) -> Result<Value, CareError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let mut c = s.read_pool().acquire().await.map_err(StoreError::Sql)?;
                 let case = get_case(&mut c, id, now).await?;
                 let mentions = sqlx::query(
@@ -589,7 +598,7 @@ impl Store {
                 .bind(id)
                 .fetch_all(&mut *c)
                 .await?;
-                let mention = |r: &SqliteRow| {
+                let mention = |r: &DbRow| {
                     json!({
                         "id": r.get::<i64, _>(0), "source": r.get::<String, _>(1), "source_id": r.get::<String, _>(2),
                         "channel": r.get::<String, _>(3), "created_at": r.get::<i64, _>(4), "text": r.get::<String, _>(5),
@@ -644,8 +653,7 @@ impl Store {
                     "case": case, "mentions": linked, "replies": replies, "notes": notes,
                     "history": history, "other_cases": others, "audit": audit,
                 }))
-            }
-        }
+            })
     }
 
     /// Moves cases to `agent` (shift lead, single or bulk). All or nothing: an unknown agent, a
@@ -657,9 +665,8 @@ impl Store {
         agent: &str,
         now: i64,
     ) -> Result<Vec<i64>, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = async {
                     let agents = load_agents(&mut w).await?;
@@ -699,15 +706,13 @@ impl Store {
                 }
                 .await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 
     /// An agent takes a case. One owner at a time: someone else's case is a conflict naming them.
     pub async fn care_claim(&self, who: &Principal, id: i64, now: i64) -> Result<(), CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = async {
                     let case = get_case(&mut w, id, now).await?;
@@ -729,8 +734,7 @@ impl Store {
                 }
                 .await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 
     /// Writes a reply. Tracks that need approval, grants above the playbook's limits and grants
@@ -742,9 +746,8 @@ impl Store {
         r: &NewReply,
         now: i64,
     ) -> Result<ReplyRow, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let res = async {
                     let case = get_case(&mut w, r.case_id, now).await?;
@@ -832,8 +835,7 @@ impl Store {
                 }
                 .await;
                 end(&mut w, res).await
-            }
-        }
+            })
     }
 
     /// Approve, edit (approve with a new text) or reject a pending reply. Nobody approves their
@@ -850,9 +852,8 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> Result<ReplyRow, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let res = async {
                     let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
@@ -951,22 +952,21 @@ impl Store {
                 }
                 .await;
                 end(&mut w, res).await
-            }
-        }
+            })
     }
 
     /// Replies waiting for approval (newest first).
     pub async fn care_pending_replies(&self) -> Result<Vec<ReplyRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => Ok(sqlx::query(&format!(
+        on_db!(self, s => {
+            Ok(sqlx::query(&format!(
                 "SELECT {REPLY_COLUMNS} FROM care_replies WHERE status = 'pending' ORDER BY id DESC LIMIT 200"
             ))
             .fetch_all(s.read_pool())
             .await?
             .iter()
             .map(reply_row)
-            .collect::<Result<_, _>>()?),
-        }
+            .collect::<Result<_, _>>()?)
+        })
     }
 
     /// Internal note, tags or a status change (waiting, resolved, closed) by the owner or a lead.
@@ -978,9 +978,8 @@ impl Store {
         change: CaseChange,
         now: i64,
     ) -> Result<CaseRow, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let res = async {
                     let case = get_case(&mut w, id, now).await?;
@@ -1040,8 +1039,7 @@ impl Store {
                 }
                 .await;
                 end(&mut w, res).await
-            }
-        }
+            })
     }
 
     /// The audit log, oldest first, optionally of one case.
@@ -1051,8 +1049,7 @@ impl Store {
         since: i64,
         limit: i64,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
                     "SELECT id, at, actor, action, case_id, detail FROM care_audit \
                      WHERE ($1 IS NULL OR case_id = $1) AND at >= $2 ORDER BY id LIMIT $3",
@@ -1073,8 +1070,7 @@ impl Store {
                         detail: serde_json::from_str(&r.get::<String, _>(5)).unwrap_or(Value::Null),
                     })
                     .collect())
-            }
-        }
+            })
     }
 
     /// Drill hook (issue 6): see [`crate::care::first_approved_response_after`].
@@ -1083,8 +1079,7 @@ impl Store {
         source_prefix: &str,
         since: i64,
     ) -> Result<Option<i64>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query(
                     "SELECT MIN(r.sent_at) FROM care_replies r JOIN care_cases c ON c.id = r.case_id \
                      WHERE r.status = 'sent' AND r.sent_at >= $1 AND c.drill = 1 AND EXISTS ( \
@@ -1095,8 +1090,7 @@ impl Store {
                 .fetch_one(s.read_pool())
                 .await?;
                 Ok(r.try_get(0)?)
-            }
-        }
+            })
     }
 }
 

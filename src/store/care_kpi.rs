@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use super::care::{case_row, open_list_sql, CASE_COLUMNS};
+use super::care::{open_list_sql, CASE_COLUMNS};
 use super::{Store, StoreError};
 use crate::care::DRILL_PREFIX;
 
@@ -47,8 +47,7 @@ pub struct KpiData {
 
 impl Store {
     pub async fn care_kpi_data(&self, from: i64, to: i64) -> Result<KpiData, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let pool = s.read_pool();
                 let cases = sqlx::query(
                     "SELECT id, status, owner, brand, topic, opened_at, first_response_at, first_due, resolved_at \
@@ -99,14 +98,14 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .map(|r| (r.get(0), r.get::<i64, _>(1) != 0, r.get(2)))
                 .collect();
                 // Every brand reply to an inbound opening post; the earliest per post is its
                 // first response. Joined through the identity index, no extra index needed.
                 let rows = sqlx::query(
                     "SELECT p.id, p.created_at, r.created_at, COALESCE(r.author_handle, '') FROM mentions r \
                      JOIN mentions p ON p.source = r.source AND p.source_id = r.in_reply_to \
-                     WHERE r.inbound = 0 AND r.in_reply_to IS NOT NULL AND p.inbound = 1 AND p.in_reply_to IS NULL \
+                     WHERE r.inbound = FALSE AND r.in_reply_to IS NOT NULL AND p.inbound = TRUE AND p.in_reply_to IS NULL \
                      AND p.created_at >= $1 AND p.created_at < $2 AND SUBSTR(p.source, 1, LENGTH($3)) <> $3 \
                      ORDER BY p.id, r.created_at, r.id",
                 )
@@ -129,7 +128,7 @@ impl Store {
                     });
                 }
                 let openers: i64 = sqlx::query(
-                    "SELECT COUNT(*) FROM mentions WHERE inbound = 1 AND in_reply_to IS NULL AND created_at >= $1 \
+                    "SELECT COUNT(*) FROM mentions WHERE inbound = TRUE AND in_reply_to IS NULL AND created_at >= $1 \
                      AND created_at < $2 AND SUBSTR(source, 1, LENGTH($3)) <> $3",
                 )
                 .bind(from)
@@ -146,18 +145,16 @@ impl Store {
                     real,
                     openers,
                 })
-            }
-        }
+            })
     }
 
     /// The agent-load view: per agent and site open cases vs capacity and SLA at risk, the
     /// queue's depth and age, the oldest mention still waiting for a first response.
     pub async fn care_load(&self, now: i64) -> Result<Value, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let pool = s.read_pool();
                 let mut conn = pool.acquire().await?;
-                let agents = super::care::load_agents(&mut conn).await?;
+                let agents = load_agents(&mut conn).await?;
                 let open = sqlx::query(&format!(
                     "SELECT {CASE_COLUMNS} FROM care_cases WHERE status IN ({}) ORDER BY opened_at",
                     open_list_sql()
@@ -240,7 +237,10 @@ impl Store {
                     "at_risk": open.iter().filter(|c| at_risk(c)).count(),
                     "oldest_waiting": oldest,
                 }))
-            }
-        }
+            })
     }
+}
+
+dual! {
+    @import crate::store::care;
 }

@@ -5,15 +5,16 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use super::care::{
-    audit, begin, end, load_agents, mark_response, open_counts, open_list_sql, set_owner,
-};
+use super::care::open_list_sql;
 use super::Store;
 use crate::care::playbook::{Facts, Then, Track};
 use crate::care::{routing, Agent, CareError, Pass, Playbook, DRILL_PREFIX};
 use crate::model::Label;
+
+/// Advisory lock key serializing triage and ticks across sites sharing a PostgreSQL database.
+const TRIAGE_LOCK: i64 = 0x7472696167;
 
 struct Pending {
     id: i64,
@@ -44,483 +45,502 @@ fn addressed(text: &str) -> Option<String> {
     (!h.is_empty()).then_some(h)
 }
 
-/// Routes case `id` on `track` (excluding `exclude`) inside the transaction; updates `open`.
-#[allow(clippy::too_many_arguments)]
-async fn route(
-    c: &mut SqliteConnection,
-    agents: &[Agent],
-    open: &mut HashMap<String, i64>,
-    track: &Track,
-    id: i64,
-    exclude: Option<&str>,
-    action: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    match routing::pick(agents, open, track, exclude) {
-        Ok(agent) => {
-            set_owner(c, id, &agent, now).await?;
-            *open.entry(agent.clone()).or_default() += 1;
-            if let Some(x) = exclude {
-                if let Some(n) = open.get_mut(x) {
-                    *n -= 1;
+dual! {
+    @import crate::store::care;
+
+    /// Routes case `id` on `track` (excluding `exclude`) inside the transaction; updates `open`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn route(
+        c: &mut Conn,
+        agents: &[Agent],
+        open: &mut HashMap<String, i64>,
+        track: &Track,
+        id: i64,
+        exclude: Option<&str>,
+        action: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        match routing::pick(agents, open, track, exclude) {
+            Ok(agent) => {
+                set_owner(c, id, &agent, now).await?;
+                *open.entry(agent.clone()).or_default() += 1;
+                if let Some(x) = exclude {
+                    if let Some(n) = open.get_mut(x) {
+                        *n -= 1;
+                    }
                 }
+                audit(
+                    c,
+                    now,
+                    "router",
+                    action,
+                    Some(id),
+                    json!({ "to": agent, "from": exclude, "track": track.name }),
+                )
+                .await?;
+                Ok(true)
             }
-            audit(
-                c,
-                now,
-                "router",
-                action,
-                Some(id),
-                json!({ "to": agent, "from": exclude, "track": track.name }),
-            )
-            .await?;
-            Ok(true)
+            Err(reason) => {
+                if exclude.is_none() {
+                    sqlx::query("UPDATE care_cases SET queue_reason = $1 WHERE id = $2")
+                        .bind(&reason)
+                        .bind(id)
+                        .execute(&mut *c)
+                        .await?;
+                    if action == "route" {
+                        audit(
+                            c,
+                            now,
+                            "router",
+                            "queue",
+                            Some(id),
+                            json!({ "reason": reason, "track": track.name }),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(false)
+            }
         }
-        Err(reason) => {
-            if exclude.is_none() {
-                sqlx::query("UPDATE care_cases SET queue_reason = $1 WHERE id = $2")
-                    .bind(&reason)
-                    .bind(id)
+    }
+
+    pub(crate) async fn triage_chunk(
+        c: &mut Conn,
+        pb: &Playbook,
+        version: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<Pass, CareError> {
+        let mut pass = Pass::default();
+        if PG {
+            // Sites sharing a database triage one at a time: no mention is triaged twice.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(TRIAGE_LOCK)
+                .execute(&mut *c)
+                .await?;
+        }
+        let cursor: i64 = sqlx::query("SELECT value FROM care_state WHERE key = 'triage_cursor'")
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        let rows = sqlx::query(
+            "SELECT id, source, source_id, channel, created_at, text, author_handle, author_followers, author_verified, \
+             lang, in_reply_to, inbound, sentiment, label, influence, topics FROM mentions WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(cursor)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+        let Some(last) = rows.last().map(|r| r.get::<i64, _>(0)) else {
+            return Ok(pass);
+        };
+        let mut ms: Vec<Pending> = rows
+            .iter()
+            .map(|r| Pending {
+                id: r.get(0),
+                source: r.get(1),
+                source_id: r.get(2),
+                channel: r.get(3),
+                created_at: r.get(4),
+                text: r.get(5),
+                handle: r.get(6),
+                followers: r.get(7),
+                verified: r.get(8),
+                lang: r.get(9),
+                in_reply_to: r.get(10),
+                inbound: r.get(11),
+                score: r.get(12),
+                label: r.get(13),
+                influence: r.get(14),
+                topics: r.get(15),
+            })
+            .collect();
+        // Event-time order, so a reply is matched after the post it answers.
+        ms.sort_by_key(|m| (m.created_at, m.id));
+        let agents = load_agents(c).await?;
+        let mut open = open_counts(c).await?;
+
+        for m in &ms {
+            pass.triaged += 1;
+            let drill = m.source.starts_with(DRILL_PREFIX);
+            let parent = match &m.in_reply_to {
+                Some(p) => sqlx::query(
+                    "SELECT conversation, case_id FROM care_triage WHERE source = $1 AND source_id = $2",
+                )
+                .bind(&m.source)
+                .bind(p)
+                .fetch_optional(&mut *c)
+                .await?
+                .map(|r| (r.get::<String, _>(0), r.get::<Option<i64>, _>(1))),
+                None => None,
+            };
+            let conversation = match (&parent, &m.in_reply_to) {
+                (Some((conv, _)), _) => conv.clone(),
+                (None, Some(p)) => format!("{}:{p}", m.source),
+                (None, None) => format!("{}:{}", m.source, m.source_id),
+            };
+            let record = |outcome: &'static str,
+                          reason: Option<String>,
+                          rule: Option<String>,
+                          case: Option<i64>| {
+                sqlx::query(
+                    "INSERT INTO care_triage (mention_id, source, source_id, conversation, outcome, reason, rule, case_id, drill, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                )
+                .bind(m.id)
+                .bind(m.source.clone())
+                .bind(m.source_id.clone())
+                .bind(conversation.clone())
+                .bind(outcome)
+                .bind(reason)
+                .bind(rule)
+                .bind(case)
+                .bind(drill as i64)
+                .bind(m.created_at)
+            };
+
+            // The brand's own post: a reply to a case's mention is that case's response.
+            if m.inbound == Some(false) {
+                let case = parent.as_ref().and_then(|(_, case)| *case);
+                if let Some(case_id) = case {
+                    let opened: Option<i64> =
+                        sqlx::query("SELECT opened_at FROM care_cases WHERE id = $1")
+                            .bind(case_id)
+                            .fetch_optional(&mut *c)
+                            .await?
+                            .map(|r| r.get(0));
+                    if opened.is_some_and(|o| m.created_at >= o) {
+                        let author = m.handle.clone().unwrap_or_else(|| "brand".into());
+                        sqlx::query(
+                            "INSERT INTO care_replies (case_id, author, text, via, status, external, created_at, sent_at) \
+                             VALUES ($1, $2, $3, 'public', 'sent', 1, $4, $4)",
+                        )
+                        .bind(case_id)
+                        .bind(&author)
+                        .bind(&m.text)
+                        .bind(m.created_at)
+                        .execute(&mut *c)
+                        .await?;
+                        // The brand that answered is the brand the case is about.
+                        sqlx::query("UPDATE care_cases SET brand = CASE WHEN first_response_at IS NULL THEN $1 ELSE brand END WHERE id = $2")
+                            .bind(&author)
+                            .bind(case_id)
+                            .execute(&mut *c)
+                            .await?;
+                        mark_response(c, case_id, m.created_at, now).await?;
+                        pass.responses += 1;
+                        pass.changed.push(case_id);
+                    }
+                }
+                record("response", None, None, case)
                     .execute(&mut *c)
                     .await?;
-                if action == "route" {
+                continue;
+            }
+
+            let customer = m
+                .handle
+                .clone()
+                .unwrap_or_else(|| format!("{}:anonymous", m.channel));
+            // An open case of this conversation, or of this author lately.
+            let existing: Option<(i64, String, Option<String>)> = sqlx::query(&format!(
+                "SELECT id, status, owner FROM care_cases WHERE status <> 'closed' AND (conversation = $1 OR \
+                 (customer = $2 AND $3 AND last_customer_at >= $4 AND status IN ({}))) ORDER BY id DESC LIMIT 1",
+                open_list_sql()
+            ))
+            .bind(&conversation)
+            .bind(&customer)
+            .bind(m.handle.is_some())
+            .bind(m.created_at - pb.attach_within_ms)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| (r.get(0), r.get(1), r.get(2)));
+            let known_customer = m.handle.is_some()
+                && sqlx::query("SELECT 1 FROM care_cases WHERE customer = $1 LIMIT 1")
+                    .bind(&customer)
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .is_some();
+            let topics: Vec<String> = serde_json::from_str(&m.topics).unwrap_or_default();
+            let facts = Facts {
+                text: m.text.clone(),
+                label: Some(match m.label {
+                    0 => Label::Negative,
+                    2 => Label::Positive,
+                    _ => Label::Neutral,
+                }),
+                score: m.score as f32,
+                lang: m.lang.clone(),
+                channel: m.channel.clone(),
+                topics: topics.clone(),
+                followers: m.followers.unwrap_or(0).max(0) as u64,
+                influence: m.influence.clamp(0, 100) as u8,
+                verified: m.verified,
+                known_customer,
+                is_reply: m.in_reply_to.is_some(),
+                age_ms: now - m.created_at,
+                sample: crate::care::playbook::sample_bucket(&format!("{}:{}", m.source, m.source_id)),
+            };
+            let Some(rule) = pb.decide(&facts, existing.is_some()) else {
+                pass.watched += 1;
+                record("watch", None, None, None).execute(&mut *c).await?;
+                continue;
+            };
+            match rule.then {
+                Then::Attach => {
+                    let Some((case_id, status, owner)) = existing else {
+                        continue;
+                    };
+                    let back = match status.as_str() {
+                        "responded" | "waiting" | "resolved" | "follow_up_due" if owner.is_some() => {
+                            "assigned"
+                        }
+                        "responded" | "waiting" | "resolved" | "follow_up_due" => "new",
+                        s => {
+                            if s == "new" {
+                                "new"
+                            } else {
+                                "assigned"
+                            }
+                        }
+                    };
+                    let track = sqlx::query("SELECT track FROM care_cases WHERE id = $1")
+                        .bind(case_id)
+                        .fetch_one(&mut *c)
+                        .await?
+                        .get::<String, _>(0);
+                    let next_due = pb
+                        .track(&track)
+                        .and_then(|t| pb.site_of(t).add_business(m.created_at, t.next_response_ms));
+                    sqlx::query(
+                        "UPDATE care_cases SET last_customer_at = CASE WHEN last_customer_at > $1 THEN last_customer_at ELSE $1 END, status = $2, updated_at = $3, \
+                         next_due = CASE WHEN first_response_at IS NOT NULL THEN COALESCE(next_due, $4) ELSE next_due END WHERE id = $5",
+                    )
+                    .bind(m.created_at)
+                    .bind(back)
+                    .bind(now)
+                    .bind(next_due)
+                    .bind(case_id)
+                    .execute(&mut *c)
+                    .await?;
+                    record("attach", None, Some(rule.name.clone()), Some(case_id))
+                        .execute(&mut *c)
+                        .await?;
+                    pass.attached += 1;
+                    pass.changed.push(case_id);
+                }
+                Then::DoNotRespond => {
+                    record(
+                        "do_not_respond",
+                        rule.reason.clone(),
+                        Some(rule.name.clone()),
+                        None,
+                    )
+                    .execute(&mut *c)
+                    .await?;
                     audit(
                         c,
                         now,
-                        "router",
-                        "queue",
-                        Some(id),
-                        json!({ "reason": reason, "track": track.name }),
+                        "triage",
+                        "do_not_respond",
+                        None,
+                        json!({
+                            "mention": m.id, "source": m.source, "source_id": m.source_id,
+                            "reason": rule.reason, "rule": rule.name, "drill": drill,
+                        }),
                     )
                     .await?;
+                    pass.do_not_respond += 1;
                 }
-            }
-            Ok(false)
-        }
-    }
-}
-
-async fn triage_chunk(
-    c: &mut SqliteConnection,
-    pb: &Playbook,
-    version: i64,
-    now: i64,
-    limit: i64,
-) -> Result<Pass, CareError> {
-    let mut pass = Pass::default();
-    let cursor: i64 = sqlx::query("SELECT value FROM care_state WHERE key = 'triage_cursor'")
-        .fetch_optional(&mut *c)
-        .await?
-        .map(|r| r.get(0))
-        .unwrap_or(0);
-    let rows = sqlx::query(
-        "SELECT id, source, source_id, channel, created_at, text, author_handle, author_followers, author_verified, \
-         lang, in_reply_to, inbound, sentiment, label, influence, topics FROM mentions WHERE id > $1 ORDER BY id LIMIT $2",
-    )
-    .bind(cursor)
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
-    let Some(last) = rows.last().map(|r| r.get::<i64, _>(0)) else {
-        return Ok(pass);
-    };
-    let mut ms: Vec<Pending> = rows
-        .iter()
-        .map(|r| Pending {
-            id: r.get(0),
-            source: r.get(1),
-            source_id: r.get(2),
-            channel: r.get(3),
-            created_at: r.get(4),
-            text: r.get(5),
-            handle: r.get(6),
-            followers: r.get(7),
-            verified: r.get(8),
-            lang: r.get(9),
-            in_reply_to: r.get(10),
-            inbound: r.get(11),
-            score: r.get(12),
-            label: r.get(13),
-            influence: r.get(14),
-            topics: r.get(15),
-        })
-        .collect();
-    // Event-time order, so a reply is matched after the post it answers.
-    ms.sort_by_key(|m| (m.created_at, m.id));
-    let agents = load_agents(c).await?;
-    let mut open = open_counts(c).await?;
-
-    for m in &ms {
-        pass.triaged += 1;
-        let drill = m.source.starts_with(DRILL_PREFIX);
-        let parent = match &m.in_reply_to {
-            Some(p) => sqlx::query(
-                "SELECT conversation, case_id FROM care_triage WHERE source = $1 AND source_id = $2",
-            )
-            .bind(&m.source)
-            .bind(p)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|r| (r.get::<String, _>(0), r.get::<Option<i64>, _>(1))),
-            None => None,
-        };
-        let conversation = match (&parent, &m.in_reply_to) {
-            (Some((conv, _)), _) => conv.clone(),
-            (None, Some(p)) => format!("{}:{p}", m.source),
-            (None, None) => format!("{}:{}", m.source, m.source_id),
-        };
-        let record = |outcome: &'static str,
-                      reason: Option<String>,
-                      rule: Option<String>,
-                      case: Option<i64>| {
-            sqlx::query(
-                "INSERT OR IGNORE INTO care_triage (mention_id, source, source_id, conversation, outcome, reason, rule, case_id, drill, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(m.id)
-            .bind(m.source.clone())
-            .bind(m.source_id.clone())
-            .bind(conversation.clone())
-            .bind(outcome)
-            .bind(reason)
-            .bind(rule)
-            .bind(case)
-            .bind(drill)
-            .bind(m.created_at)
-        };
-
-        // The brand's own post: a reply to a case's mention is that case's response.
-        if m.inbound == Some(false) {
-            let case = parent.as_ref().and_then(|(_, case)| *case);
-            if let Some(case_id) = case {
-                let opened: Option<i64> =
-                    sqlx::query("SELECT opened_at FROM care_cases WHERE id = $1")
-                        .bind(case_id)
-                        .fetch_optional(&mut *c)
-                        .await?
-                        .map(|r| r.get(0));
-                if opened.is_some_and(|o| m.created_at >= o) {
-                    let author = m.handle.clone().unwrap_or_else(|| "brand".into());
-                    sqlx::query(
-                        "INSERT INTO care_replies (case_id, author, text, via, status, external, created_at, sent_at) \
-                         VALUES ($1, $2, $3, 'public', 'sent', 1, $4, $4)",
-                    )
-                    .bind(case_id)
-                    .bind(&author)
-                    .bind(&m.text)
-                    .bind(m.created_at)
-                    .execute(&mut *c)
-                    .await?;
-                    // The brand that answered is the brand the case is about.
-                    sqlx::query("UPDATE care_cases SET brand = CASE WHEN first_response_at IS NULL THEN $1 ELSE brand END WHERE id = $2")
-                        .bind(&author)
-                        .bind(case_id)
+                Then::Watch => {
+                    record("watch", None, Some(rule.name.clone()), None)
                         .execute(&mut *c)
                         .await?;
-                    mark_response(c, case_id, m.created_at, now).await?;
-                    pass.responses += 1;
-                    pass.changed.push(case_id);
+                    pass.watched += 1;
                 }
-            }
-            record("response", None, None, case)
-                .execute(&mut *c)
-                .await?;
-            continue;
-        }
-
-        let customer = m
-            .handle
-            .clone()
-            .unwrap_or_else(|| format!("{}:anonymous", m.channel));
-        // An open case of this conversation, or of this author lately.
-        let existing: Option<(i64, String, Option<String>)> = sqlx::query(&format!(
-            "SELECT id, status, owner FROM care_cases WHERE status <> 'closed' AND (conversation = $1 OR \
-             (customer = $2 AND $3 AND last_customer_at >= $4 AND status IN ({}))) ORDER BY id DESC LIMIT 1",
-            open_list_sql()
-        ))
-        .bind(&conversation)
-        .bind(&customer)
-        .bind(m.handle.is_some())
-        .bind(m.created_at - pb.attach_within_ms)
-        .fetch_optional(&mut *c)
-        .await?
-        .map(|r| (r.get(0), r.get(1), r.get(2)));
-        let known_customer = m.handle.is_some()
-            && sqlx::query("SELECT 1 FROM care_cases WHERE customer = $1 LIMIT 1")
-                .bind(&customer)
-                .fetch_optional(&mut *c)
-                .await?
-                .is_some();
-        let topics: Vec<String> = serde_json::from_str(&m.topics).unwrap_or_default();
-        let facts = Facts {
-            text: m.text.clone(),
-            label: Some(match m.label {
-                0 => Label::Negative,
-                2 => Label::Positive,
-                _ => Label::Neutral,
-            }),
-            score: m.score as f32,
-            lang: m.lang.clone(),
-            channel: m.channel.clone(),
-            topics: topics.clone(),
-            followers: m.followers.unwrap_or(0).max(0) as u64,
-            influence: m.influence.clamp(0, 100) as u8,
-            verified: m.verified,
-            known_customer,
-            is_reply: m.in_reply_to.is_some(),
-            age_ms: now - m.created_at,
-            sample: crate::care::playbook::sample_bucket(&format!("{}:{}", m.source, m.source_id)),
-        };
-        let Some(rule) = pb.decide(&facts, existing.is_some()) else {
-            pass.watched += 1;
-            record("watch", None, None, None).execute(&mut *c).await?;
-            continue;
-        };
-        match rule.then {
-            Then::Attach => {
-                let Some((case_id, status, owner)) = existing else {
-                    continue;
-                };
-                let back = match status.as_str() {
-                    "responded" | "waiting" | "resolved" | "follow_up_due" if owner.is_some() => {
-                        "assigned"
+                Then::Open => {
+                    let Some(track) = rule.track.as_deref().and_then(|t| pb.track(t)) else {
+                        continue;
+                    };
+                    let site = pb.site_of(track);
+                    let at = m.created_at;
+                    let far = at + 10 * 366 * 86_400_000;
+                    let first_due = site
+                        .add_business(at, track.first_response_ms)
+                        .unwrap_or(far);
+                    let resolution_due = site.add_business(at, track.resolution_ms).unwrap_or(far);
+                    let warn_at = first_due - track.warn_before_ms;
+                    let mut flags: Vec<&str> = Vec::new();
+                    if track.private_reply {
+                        flags.push("move_off_public");
                     }
-                    "responded" | "waiting" | "resolved" | "follow_up_due" => "new",
-                    s => {
-                        if s == "new" {
-                            "new"
-                        } else {
-                            "assigned"
-                        }
+                    if track.needs_approval {
+                        flags.push("needs_approval");
                     }
-                };
-                let track = sqlx::query("SELECT track FROM care_cases WHERE id = $1")
-                    .bind(case_id)
+                    if drill {
+                        flags.push("drill");
+                    }
+                    let case_id: i64 = sqlx::query(
+                        "INSERT INTO care_cases (status, track, site, customer, channel, brand, topic, conversation, rule, \
+                         playbook_version, drill, tags, flags, opened_at, last_customer_at, first_due, resolution_due, warn_at, updated_at) \
+                         VALUES ('new', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17) RETURNING id",
+                    )
+                    .bind(&track.name)
+                    .bind(&track.site)
+                    .bind(&customer)
+                    .bind(&m.channel)
+                    .bind(addressed(&m.text))
+                    .bind(topics.first())
+                    .bind(&conversation)
+                    .bind(&rule.name)
+                    .bind(version)
+                    .bind(drill as i64)
+                    .bind(serde_json::to_string(&rule.tags).unwrap_or_else(|_| "[]".into()))
+                    .bind(serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()))
+                    .bind(at)
+                    .bind(first_due)
+                    .bind(resolution_due)
+                    .bind(warn_at)
+                    .bind(now)
                     .fetch_one(&mut *c)
                     .await?
-                    .get::<String, _>(0);
-                let next_due = pb
-                    .track(&track)
-                    .and_then(|t| pb.site_of(t).add_business(m.created_at, t.next_response_ms));
-                sqlx::query(
-                    "UPDATE care_cases SET last_customer_at = MAX(last_customer_at, $1), status = $2, updated_at = $3, \
-                     next_due = CASE WHEN first_response_at IS NOT NULL THEN COALESCE(next_due, $4) ELSE next_due END WHERE id = $5",
-                )
-                .bind(m.created_at)
-                .bind(back)
-                .bind(now)
-                .bind(next_due)
-                .bind(case_id)
+                    .get(0);
+                    record("open", None, Some(rule.name.clone()), Some(case_id))
+                        .execute(&mut *c)
+                        .await?;
+                    pass.opened += 1;
+                    pass.changed.push(case_id);
+                    if route(c, &agents, &mut open, track, case_id, None, "route", now).await? {
+                        pass.routed += 1;
+                    } else {
+                        pass.queued += 1;
+                    }
+                }
+            }
+        }
+        sqlx::query(
+            "INSERT INTO care_state (key, value) VALUES ('triage_cursor', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = CASE WHEN care_state.value > excluded.value THEN care_state.value ELSE excluded.value END",
+        )
+        .bind(last)
+        .execute(&mut *c)
+        .await?;
+        Ok(pass)
+    }
+
+    pub(crate) async fn tick_in(c: &mut Conn, pb: &Playbook, now: i64) -> Result<Pass, CareError> {
+        let mut pass = Pass::default();
+        if PG {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(TRIAGE_LOCK)
                 .execute(&mut *c)
                 .await?;
-                record("attach", None, Some(rule.name.clone()), Some(case_id))
-                    .execute(&mut *c)
-                    .await?;
-                pass.attached += 1;
-                pass.changed.push(case_id);
-            }
-            Then::DoNotRespond => {
-                record(
-                    "do_not_respond",
-                    rule.reason.clone(),
-                    Some(rule.name.clone()),
-                    None,
+        }
+        let mut agents = load_agents(c).await?;
+        let mut open = open_counts(c).await?;
+
+        // Finishing then away: once the last open case is done.
+        for a in agents.iter_mut().filter(|a| a.presence == "finishing") {
+            if open.get(&a.name).copied().unwrap_or(0) == 0 {
+                sqlx::query(
+                    "UPDATE care_agents SET presence = 'away', presence_at = $1 WHERE name = $2",
                 )
+                .bind(now)
+                .bind(&a.name)
                 .execute(&mut *c)
                 .await?;
                 audit(
                     c,
                     now,
-                    "triage",
-                    "do_not_respond",
+                    "router",
+                    "presence",
                     None,
-                    json!({
-                        "mention": m.id, "source": m.source, "source_id": m.source_id,
-                        "reason": rule.reason, "rule": rule.name, "drill": drill,
-                    }),
+                    json!({ "agent": a.name, "presence": "away", "why": "finished open cases" }),
                 )
                 .await?;
-                pass.do_not_respond += 1;
-            }
-            Then::Watch => {
-                record("watch", None, Some(rule.name.clone()), None)
-                    .execute(&mut *c)
-                    .await?;
-                pass.watched += 1;
-            }
-            Then::Open => {
-                let Some(track) = rule.track.as_deref().and_then(|t| pb.track(t)) else {
-                    continue;
-                };
-                let site = pb.site_of(track);
-                let at = m.created_at;
-                let far = at + 10 * 366 * 86_400_000;
-                let first_due = site
-                    .add_business(at, track.first_response_ms)
-                    .unwrap_or(far);
-                let resolution_due = site.add_business(at, track.resolution_ms).unwrap_or(far);
-                let warn_at = first_due - track.warn_before_ms;
-                let mut flags: Vec<&str> = Vec::new();
-                if track.private_reply {
-                    flags.push("move_off_public");
-                }
-                if track.needs_approval {
-                    flags.push("needs_approval");
-                }
-                if drill {
-                    flags.push("drill");
-                }
-                let case_id: i64 = sqlx::query(
-                    "INSERT INTO care_cases (status, track, site, customer, channel, brand, topic, conversation, rule, \
-                     playbook_version, drill, tags, flags, opened_at, last_customer_at, first_due, resolution_due, warn_at, updated_at) \
-                     VALUES ('new', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17) RETURNING id",
-                )
-                .bind(&track.name)
-                .bind(&track.site)
-                .bind(&customer)
-                .bind(&m.channel)
-                .bind(addressed(&m.text))
-                .bind(topics.first())
-                .bind(&conversation)
-                .bind(&rule.name)
-                .bind(version)
-                .bind(drill)
-                .bind(serde_json::to_string(&rule.tags).unwrap_or_else(|_| "[]".into()))
-                .bind(serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()))
-                .bind(at)
-                .bind(first_due)
-                .bind(resolution_due)
-                .bind(warn_at)
-                .bind(now)
-                .fetch_one(&mut *c)
-                .await?
-                .get(0);
-                record("open", None, Some(rule.name.clone()), Some(case_id))
-                    .execute(&mut *c)
-                    .await?;
-                pass.opened += 1;
-                pass.changed.push(case_id);
-                if route(c, &agents, &mut open, track, case_id, None, "route", now).await? {
-                    pass.routed += 1;
-                } else {
-                    pass.queued += 1;
-                }
+                a.presence = "away".into();
             }
         }
-    }
-    sqlx::query(
-        "INSERT INTO care_state (key, value) VALUES ('triage_cursor', $1) \
-         ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
-    )
-    .bind(last)
-    .execute(&mut *c)
-    .await?;
-    Ok(pass)
-}
 
-async fn tick_in(c: &mut SqliteConnection, pb: &Playbook, now: i64) -> Result<Pass, CareError> {
-    let mut pass = Pass::default();
-    let mut agents = load_agents(c).await?;
-    let mut open = open_counts(c).await?;
+        // Silent assignees: re-route to another qualified agent (logged), keep it if nobody is free.
+        let silent = sqlx::query(
+            "SELECT id, track, owner, assigned_at FROM care_cases WHERE status = 'assigned' AND first_response_at IS NULL \
+             AND owner IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        for r in &silent {
+            let (id, track, owner, assigned_at): (i64, String, String, i64) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            let Some(t) = pb.track(&track) else { continue };
+            if now - assigned_at > t.reroute_after_ms
+                && route(c, &agents, &mut open, t, id, Some(&owner), "reroute", now).await?
+            {
+                pass.rerouted += 1;
+                pass.changed.push(id);
+            }
+        }
 
-    // Finishing then away: once the last open case is done.
-    for a in agents.iter_mut().filter(|a| a.presence == "finishing") {
-        if open.get(&a.name).copied().unwrap_or(0) == 0 {
-            sqlx::query(
-                "UPDATE care_agents SET presence = 'away', presence_at = $1 WHERE name = $2",
-            )
-            .bind(now)
-            .bind(&a.name)
-            .execute(&mut *c)
+        // The queue, oldest first.
+        let queued = sqlx::query("SELECT id, track FROM care_cases WHERE status = 'new' AND owner IS NULL ORDER BY opened_at, id")
+            .fetch_all(&mut *c)
             .await?;
+        for r in &queued {
+            let (id, track): (i64, String) = (r.get(0), r.get(1));
+            let Some(t) = pb.track(&track) else { continue };
+            if route(c, &agents, &mut open, t, id, None, "route_from_queue", now).await? {
+                pass.routed += 1;
+                pass.changed.push(id);
+            }
+        }
+
+        // Pre-breach warnings, once per case.
+        let warn = sqlx::query(&format!(
+            "SELECT id, owner, first_due FROM care_cases WHERE warned = 0 AND first_response_at IS NULL AND warn_at <= $1 \
+             AND drill = 0 AND status IN ({})",
+            open_list_sql()
+        ))
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await?;
+        for r in &warn {
+            let (id, owner, due): (i64, Option<String>, i64) = (r.get(0), r.get(1), r.get(2));
+            sqlx::query("UPDATE care_cases SET warned = 1 WHERE id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
             audit(
                 c,
                 now,
-                "router",
-                "presence",
-                None,
-                json!({ "agent": a.name, "presence": "away", "why": "finished open cases" }),
+                "sla",
+                if now > due {
+                    "sla_breach"
+                } else {
+                    "sla_warning"
+                },
+                Some(id),
+                json!({ "owner": owner, "first_due": due }),
             )
             .await?;
-            a.presence = "away".into();
-        }
-    }
-
-    // Silent assignees: re-route to another qualified agent (logged), keep it if nobody is free.
-    let silent = sqlx::query(
-        "SELECT id, track, owner, assigned_at FROM care_cases WHERE status = 'assigned' AND first_response_at IS NULL \
-         AND owner IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at",
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    for r in &silent {
-        let (id, track, owner, assigned_at): (i64, String, String, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3));
-        let Some(t) = pb.track(&track) else { continue };
-        if now - assigned_at > t.reroute_after_ms
-            && route(c, &agents, &mut open, t, id, Some(&owner), "reroute", now).await?
-        {
-            pass.rerouted += 1;
+            pass.warned += 1;
             pass.changed.push(id);
         }
-    }
 
-    // The queue, oldest first.
-    let queued = sqlx::query("SELECT id, track FROM care_cases WHERE status = 'new' AND owner IS NULL ORDER BY opened_at, id")
-        .fetch_all(&mut *c)
-        .await?;
-    for r in &queued {
-        let (id, track): (i64, String) = (r.get(0), r.get(1));
-        let Some(t) = pb.track(&track) else { continue };
-        if route(c, &agents, &mut open, t, id, None, "route_from_queue", now).await? {
-            pass.routed += 1;
-            pass.changed.push(id);
-        }
-    }
-
-    // Pre-breach warnings, once per case.
-    let warn = sqlx::query(&format!(
-        "SELECT id, owner, first_due FROM care_cases WHERE warned = 0 AND first_response_at IS NULL AND warn_at <= $1 \
-         AND drill = 0 AND status IN ({})",
-        open_list_sql()
-    ))
-    .bind(now)
-    .fetch_all(&mut *c)
-    .await?;
-    for r in &warn {
-        let (id, owner, due): (i64, Option<String>, i64) = (r.get(0), r.get(1), r.get(2));
-        sqlx::query("UPDATE care_cases SET warned = 1 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
-        audit(
-            c,
-            now,
-            "sla",
-            if now > due {
-                "sla_breach"
-            } else {
-                "sla_warning"
-            },
-            Some(id),
-            json!({ "owner": owner, "first_due": due }),
+        // Follow-up reminders after resolution.
+        let n = sqlx::query(
+            "UPDATE care_cases SET status = 'follow_up_due', updated_at = $1 WHERE status = 'resolved' AND follow_up_at <= $1",
         )
-        .await?;
-        pass.warned += 1;
-        pass.changed.push(id);
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        pass.follow_ups = n;
+        Ok(pass)
     }
-
-    // Follow-up reminders after resolution.
-    let n = sqlx::query(
-        "UPDATE care_cases SET status = 'follow_up_due', updated_at = $1 WHERE status = 'resolved' AND follow_up_at <= $1",
-    )
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected();
-    pass.follow_ups = n;
-    Ok(pass)
 }
+
+
 
 impl Store {
     /// Triages up to `limit` mentions stored since the last pass.
@@ -531,25 +551,21 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> Result<Pass, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = triage_chunk(&mut w, pb, version, now, limit).await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 
     pub async fn care_tick(&self, pb: &Playbook, now: i64) -> Result<Pass, CareError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 begin(&mut w).await?;
                 let r = tick_in(&mut w, pb, now).await;
                 end(&mut w, r).await
-            }
-        }
+            })
     }
 }
 

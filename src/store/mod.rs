@@ -1,11 +1,16 @@
 //! Storage. SQLite by default (embedded, zero set-up); the PostgreSQL store joins it behind the
 //! same [`Store`] type for multi-site centers.
 
+#[macro_use]
+mod dual;
 mod alerts;
 mod care;
 mod care_kpi;
 mod care_triage;
+mod handoff;
 mod model;
+mod pg;
+mod rows;
 mod sites;
 mod sqlite;
 mod tokens;
@@ -21,7 +26,9 @@ pub use alerts::{
 };
 pub use care::{AuditRow, CaseChange, CaseFilter, CaseRow, Decision, NewReply, ReplyRow};
 pub use care_kpi::{KpiCase, KpiData, RealResponse};
+pub use handoff::{brief_alert, MovePlan, NewBrief, Transfer};
 pub use model::{CorrectionRow, MentionLabel, ModelInfo, ModelOrigin, HOLD_BACK_EVERY};
+pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use tokens::TokenRow;
 pub use walls::{HighlightRow, ShowcaseGate};
@@ -137,16 +144,117 @@ pub struct Filter {
     pub channel: Option<String>,
 }
 
+/// Where the data lives: a SQLite file (one center) or a PostgreSQL URL (several sites).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// `postgres://` or `postgresql://` URLs are PostgreSQL; anything else is a SQLite path.
+    pub fn parse(s: &str) -> DbTarget {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            DbTarget::Postgres(s.to_string())
+        } else {
+            DbTarget::Sqlite(PathBuf::from(s))
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            DbTarget::Sqlite(p) => Some(p),
+            DbTarget::Postgres(_) => None,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbTarget::Postgres(_))
+    }
+
+    /// A stable name for this database (keyring items, logs), without a password.
+    pub fn identity(&self) -> String {
+        match self {
+            DbTarget::Sqlite(p) => std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
+            DbTarget::Postgres(u) => redact_url(u),
+        }
+    }
+}
+
+impl std::fmt::Display for DbTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbTarget::Sqlite(p) => write!(f, "{}", p.display()),
+            DbTarget::Postgres(u) => f.write_str(&redact_url(u)),
+        }
+    }
+}
+
+impl From<PathBuf> for DbTarget {
+    fn from(p: PathBuf) -> DbTarget {
+        DbTarget::Sqlite(p)
+    }
+}
+
+impl From<&PathBuf> for DbTarget {
+    fn from(p: &PathBuf) -> DbTarget {
+        DbTarget::Sqlite(p.clone())
+    }
+}
+
+impl From<&DbTarget> for DbTarget {
+    fn from(t: &DbTarget) -> DbTarget {
+        t.clone()
+    }
+}
+
+impl From<&Path> for DbTarget {
+    fn from(p: &Path) -> DbTarget {
+        DbTarget::Sqlite(p.to_path_buf())
+    }
+}
+
+/// `postgres://user:secret@host/db` shown as `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((auth, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
 /// The store the rest of the core talks to.
 #[derive(Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         Ok(Store::Sqlite(SqliteStore::open(path).await?))
+    }
+
+    /// Opens and migrates the database `target` names.
+    pub async fn open(target: &DbTarget) -> Result<Store, StoreError> {
+        match target {
+            DbTarget::Sqlite(p) => Store::open_sqlite(p).await,
+            DbTarget::Postgres(u) => Ok(Store::Postgres(PgStore::open(u).await?)),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Store::Postgres(_))
     }
 
     pub async fn write_batch(
@@ -156,6 +264,7 @@ impl Store {
     ) -> Result<BatchOutcome, StoreError> {
         match self {
             Store::Sqlite(s) => s.write_batch(batch, now_ms).await,
+            Store::Postgres(s) => s.write_batch(batch, now_ms).await,
         }
     }
 
@@ -167,6 +276,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         match self {
             Store::Sqlite(s) => s.start_run(origin, format, now_ms).await,
+            Store::Postgres(s) => s.start_run(origin, format, now_ms).await,
         }
     }
 
@@ -178,6 +288,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.finish_run(run, r, now_ms).await,
+            Store::Postgres(s) => s.finish_run(run, r, now_ms).await,
         }
     }
 
@@ -190,6 +301,7 @@ impl Store {
     ) -> Result<Vec<MinuteCounts>, StoreError> {
         match self {
             Store::Sqlite(s) => s.minutes(from, to, f).await,
+            Store::Postgres(s) => s.minutes(from, to, f).await,
         }
     }
 
@@ -203,24 +315,28 @@ impl Store {
     ) -> Result<Vec<(String, Counts)>, StoreError> {
         match self {
             Store::Sqlite(s) => s.totals_by(by, from, to, f).await,
+            Store::Postgres(s) => s.totals_by(by, from, to, f).await,
         }
     }
 
     pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
         match self {
             Store::Sqlite(s) => s.latest(limit, f).await,
+            Store::Postgres(s) => s.latest(limit, f).await,
         }
     }
 
     pub async fn mention_count(&self) -> Result<i64, StoreError> {
         match self {
             Store::Sqlite(s) => s.mention_count().await,
+            Store::Postgres(s) => s.mention_count().await,
         }
     }
 
     pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
         match self {
             Store::Sqlite(s) => s.rejects(limit).await,
+            Store::Postgres(s) => s.rejects(limit).await,
         }
     }
 
@@ -228,12 +344,14 @@ impl Store {
     pub async fn latest_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
         match self {
             Store::Sqlite(s) => s.latest_time(source).await,
+            Store::Postgres(s) => s.latest_time(source).await,
         }
     }
 
     pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
         match self {
             Store::Sqlite(s) => s.cursor(source).await,
+            Store::Postgres(s) => s.cursor(source).await,
         }
     }
 }

@@ -82,9 +82,8 @@ impl Store {
         now_ms: i64,
     ) -> Result<i64, StoreError> {
         let blob = learner.to_bytes();
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let last = match last_correction {
                     Some(l) => l,
                     None => sqlx::query("SELECT COALESCE(MAX(id), 0) FROM sentiment_corrections")
@@ -94,32 +93,30 @@ impl Store {
                 };
                 let r = sqlx::query(
                     "INSERT INTO sentiment_models (created_at, origin, learned, last_correction, model) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                     VALUES ($1, $2, $3, $4, $5) RETURNING version",
                 )
                 .bind(now_ms)
                 .bind(origin.as_str())
                 .bind(learner.learned.min(i64::MAX as u64) as i64)
                 .bind(last)
                 .bind(blob)
-                .execute(&mut *w)
+                .fetch_one(&mut *w)
                 .await?;
-                let version = r.last_insert_rowid();
+                let version: i64 = r.try_get(0)?;
                 // Keep the last 20 versions: each is a full snapshot.
                 sqlx::query("DELETE FROM sentiment_models WHERE version <= $1")
                     .bind(version - 20)
                     .execute(&mut *w)
                     .await?;
                 Ok(version)
-            }
-        }
+            })
     }
 
     /// Metadata of the current model version, if any was stored.
     pub async fn model_info(&self) -> Result<Option<ModelInfo>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let row = sqlx::query(
-                    "SELECT version, created_at, origin, learned, last_correction, LENGTH(model) \
+                    "SELECT version, created_at, origin, learned, last_correction, CAST(LENGTH(model) AS BIGINT) \
                      FROM sentiment_models ORDER BY version DESC LIMIT 1",
                 )
                 .fetch_optional(s.read_pool())
@@ -132,15 +129,13 @@ impl Store {
                     last_correction: r.get(4),
                     bytes: r.get(5),
                 }))
-            }
-        }
+            })
     }
 
     /// The current model: the newest snapshot plus the corrections learned after it.
     /// `None` when no model was ever stored. A corrupt snapshot is an error (not ignored).
     pub async fn model_load(&self) -> Result<Option<Learner>, StoreError> {
-        let (blob, last): (Vec<u8>, i64) = match self {
-            Store::Sqlite(s) => {
+        let (blob, last): (Vec<u8>, i64) = on_db!(self, s => {
                 let row = sqlx::query(
                     "SELECT model, last_correction FROM sentiment_models ORDER BY version DESC LIMIT 1",
                 )
@@ -153,8 +148,7 @@ impl Store {
                         (Learner::new().to_bytes(), 0)
                     }
                 }
-            }
-        };
+            });
         let mut l = Learner::from_bytes(&blob)
             .map_err(|e| StoreError::Sql(sqlx::Error::Decode(Box::new(e))))?;
         let pending = self.corrections_after(last).await?;
@@ -207,8 +201,7 @@ impl Store {
         sql: &str,
         arg: i64,
     ) -> Result<Vec<CorrectionRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(sql).bind(arg).fetch_all(s.read_pool()).await?;
                 Ok(rows
                     .into_iter()
@@ -223,22 +216,19 @@ impl Store {
                         held_back: r.get::<i64, _>(7) != 0,
                     })
                     .collect())
-            }
-        }
+            })
     }
 
     /// (all corrections, held back ones).
     pub async fn correction_counts(&self) -> Result<(i64, i64), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query(
-                    "SELECT COUNT(*), COALESCE(SUM(held_back), 0) FROM sentiment_corrections",
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(held_back), 0) AS BIGINT) FROM sentiment_corrections",
                 )
                 .fetch_one(s.read_pool())
                 .await?;
                 Ok((r.get(0), r.get(1)))
-            }
-        }
+            })
     }
 
     /// The store id of mention `(source, source_id)`.
@@ -247,21 +237,18 @@ impl Store {
         source: &str,
         source_id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query("SELECT id FROM mentions WHERE source = $1 AND source_id = $2")
                     .bind(source)
                     .bind(source_id)
                     .fetch_optional(s.read_pool())
                     .await?;
                 Ok(r.map(|r| r.get(0)))
-            }
-        }
+            })
     }
 
     pub async fn mention_label(&self, id: i64) -> Result<Option<MentionLabel>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let r = sqlx::query("SELECT id, text, label FROM mentions WHERE id = $1")
                     .bind(id)
                     .fetch_optional(s.read_pool())
@@ -271,8 +258,7 @@ impl Store {
                     text: r.get(1),
                     label: from_code(r.get(2)),
                 }))
-            }
-        }
+            })
     }
 
     /// Records a correction and relabels the mention (rollups follow) in one transaction.
@@ -286,9 +272,8 @@ impl Store {
         by: &str,
         now_ms: i64,
     ) -> Result<Option<(i64, bool, Label)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 let Some(row) = sqlx::query(
                     "SELECT text, label, created_at, channel, topics FROM mentions WHERE id = $1",
@@ -312,7 +297,7 @@ impl Store {
                 let held_back = (count + 1) % HOLD_BACK_EVERY == 0;
                 let id = sqlx::query(
                     "INSERT INTO sentiment_corrections (mention_id, text, old_label, label, by_name, at, held_back) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(mention_id)
                 .bind(&text)
@@ -321,9 +306,9 @@ impl Store {
                 .bind(by)
                 .bind(now_ms)
                 .bind(held_back as i64)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?
-                .last_insert_rowid();
+                .try_get::<i64, _>(0)?;
                 if old != label {
                     sqlx::query("UPDATE mentions SET label = $1, sentiment = $2 WHERE id = $3")
                         .bind(code(label))
@@ -353,7 +338,8 @@ impl Store {
                 }
                 tx.commit().await?;
                 Ok(Some((id, held_back, old)))
-            }
-        }
+            })
     }
 }
+
+dual! {}

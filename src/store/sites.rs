@@ -8,9 +8,8 @@ use crate::sites::SiteSpec;
 impl Store {
     /// Inserts or replaces each site, all in one transaction.
     pub async fn sites_put(&self, specs: &[SiteSpec], now_ms: i64) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 for spec in specs {
                     let json = serde_json::to_string(spec)
@@ -27,15 +26,13 @@ impl Store {
                 }
                 tx.commit().await?;
                 Ok(())
-            }
-        }
+            })
     }
 
     /// Every stored site definition, by name. A row that no longer parses is skipped with a
     /// warning (it was checked when written; only a hand-edited database gets here).
     pub async fn sites_list(&self) -> Result<Vec<SiteSpec>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query("SELECT name, spec FROM sites ORDER BY name")
                     .fetch_all(s.read_pool())
                     .await?;
@@ -51,21 +48,20 @@ impl Store {
                             .ok()
                     })
                     .collect())
-            }
-        }
+            })
     }
 
     /// `false` when there was no such site.
     pub async fn sites_remove(&self, name: &str) -> Result<bool, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query("DELETE FROM sites WHERE name = $1")
                     .bind(name)
                     .execute(&mut *w)
                     .await?;
                 Ok(r.rows_affected() > 0)
-            }
-        }
+            })
     }
 }
+
+dual! {}

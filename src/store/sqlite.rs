@@ -18,7 +18,7 @@ use super::{
     minute_of, Batch, BatchOutcome, Counts, Filter, GroupBy, MinuteCounts, RejectRow, StoreError,
     LATEST_IN_EVENT,
 };
-use crate::model::{Author, Label, Mention, StoredMention};
+use crate::model::{Label, StoredMention};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -65,8 +65,11 @@ impl SqliteStore {
     }
 
     /// The one writer connection; hold it only for one short transaction.
-    pub(crate) async fn writer(&self) -> tokio::sync::MutexGuard<'_, SqliteConnection> {
-        self.writer.lock().await
+    /// Never fails on SQLite; a `Result` because the PostgreSQL store's pooled one can.
+    pub(crate) async fn writer(
+        &self,
+    ) -> Result<tokio::sync::MutexGuard<'_, SqliteConnection>, sqlx::Error> {
+        Ok(self.writer.lock().await)
     }
 
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -91,7 +94,9 @@ impl SqliteStore {
         let mut writer = SqliteConnection::connect_with(&opts)
             .await
             .map_err(open_err)?;
-        MIGRATOR.run(&mut writer).await?;
+        // run_direct: `run(&mut conn)` goes through `Acquire`, whose future is not `Send` for every
+        // lifetime, and this open runs inside Send futures (the sources registry).
+        MIGRATOR.run_direct(&mut writer).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))
@@ -207,7 +212,7 @@ impl SqliteStore {
             .bind(before)
             .fetch_all(&mut *conn)
             .await?;
-            out.latest = rows.iter().map(stored_mention).collect::<Result<_, _>>()?;
+            out.latest = rows.iter().map(super::rows::sq::stored_mention).collect::<Result<_, _>>()?;
         }
 
         for (source, source_id) in &batch.deletes {
@@ -439,7 +444,7 @@ impl SqliteStore {
         qb.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ")
             .push_bind(limit.clamp(1, 500));
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter().map(stored_mention).collect()
+        rows.iter().map(super::rows::sq::stored_mention).collect()
     }
 
     pub async fn mention_count(&self) -> Result<i64, StoreError> {
@@ -499,34 +504,6 @@ pub(super) const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.channel
      m.author_name, m.author_followers, m.author_verified, m.url, m.lang, m.in_reply_to, m.inbound, \
      m.sentiment, m.label, m.influence, m.topics";
 
-pub(super) fn stored_mention(r: &SqliteRow) -> Result<StoredMention, StoreError> {
-    let topics: String = r.try_get(17)?;
-    let followers: Option<i64> = r.try_get(8)?;
-    Ok(StoredMention {
-        id: r.try_get(0)?,
-        mention: Mention {
-            source: r.try_get(1)?,
-            source_id: r.try_get(2)?,
-            channel: r.try_get(3)?,
-            created_at: r.try_get(4)?,
-            text: r.try_get(5)?,
-            author: Author {
-                handle: r.try_get(6)?,
-                name: r.try_get(7)?,
-                followers: followers.map(|f| f.max(0) as u64),
-                verified: r.try_get(9)?,
-            },
-            url: r.try_get(10)?,
-            lang: r.try_get(11)?,
-            in_reply_to: r.try_get(12)?,
-            inbound: r.try_get(13)?,
-            topics: serde_json::from_str(&topics).unwrap_or_default(),
-        },
-        sentiment: r.try_get::<f64, _>(14)? as f32,
-        label: label_from(r.try_get(15)?),
-        influence: r.try_get::<i64, _>(16)?.clamp(0, 100) as u8,
-    })
-}
 
 fn counts_at(row: &SqliteRow, i: usize) -> Result<Counts, sqlx::Error> {
     Ok(Counts {
@@ -537,7 +514,7 @@ fn counts_at(row: &SqliteRow, i: usize) -> Result<Counts, sqlx::Error> {
     })
 }
 
-fn topics_json(topics: &[String]) -> String {
+pub(super) fn topics_json(topics: &[String]) -> String {
     if topics.is_empty() {
         return "[]".to_string();
     }

@@ -24,27 +24,24 @@ impl Store {
         token: &str,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query(
-                    "INSERT INTO api_tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO api_tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(name)
                 .bind(role.as_str())
                 .bind(token_hash(token))
                 .bind(now_ms)
-                .execute(&mut *w)
+                .fetch_one(&mut *w)
                 .await?;
-                Ok(r.last_insert_rowid())
-            }
-        }
+                Ok(r.try_get(0)?)
+            })
     }
 
     /// The holder of `token`, if it was issued and not revoked.
     pub async fn token_principal(&self, token: &str) -> Result<Option<Principal>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let row = sqlx::query(
                     "SELECT name, role FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL",
                 )
@@ -57,13 +54,11 @@ impl Store {
                         .ok()
                         .map(|role| Principal::new(r.get::<String, _>(0), role))
                 }))
-            }
-        }
+            })
     }
 
     pub async fn token_list(&self) -> Result<Vec<TokenRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(
                     "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id",
                 )
@@ -81,15 +76,13 @@ impl Store {
                         })
                     })
                     .collect())
-            }
-        }
+            })
     }
 
     /// Revokes every live token of `name`; returns how many.
     pub async fn token_revoke(&self, name: &str, now_ms: i64) -> Result<u64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query(
                     "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
                 )
@@ -98,7 +91,8 @@ impl Store {
                 .execute(&mut *w)
                 .await?;
                 Ok(r.rows_affected())
-            }
-        }
+            })
     }
 }
+
+dual! {}

@@ -3,9 +3,9 @@
 //! per source).
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row};
 
-use super::sqlite::{stored_mention, MENTION_COLUMNS};
+use super::sqlite::MENTION_COLUMNS;
 use super::{Filter, Store, StoreError};
 use crate::model::StoredMention;
 
@@ -36,9 +36,8 @@ impl Store {
         f: &Filter,
         gate: ShowcaseGate,
     ) -> Result<Vec<StoredMention>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut qb: QueryBuilder<Sqlite> =
+        on_db!(self, s => {
+                let mut qb: QueryBuilder<DB> =
                     QueryBuilder::new(format!("SELECT {MENTION_COLUMNS} FROM mentions m"));
                 if let Some(t) = &f.topic {
                     qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ")
@@ -63,8 +62,7 @@ impl Store {
                     .push_bind(limit.clamp(1, 500));
                 let rows = qb.build().fetch_all(s.read_pool()).await?;
                 rows.iter().map(stored_mention).collect()
-            }
-        }
+            })
     }
 
     /// Posts of the window `[from, to)` with the widest reach (influence, then followers).
@@ -75,9 +73,8 @@ impl Store {
         limit: i64,
         f: &Filter,
     ) -> Result<Vec<StoredMention>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut qb: QueryBuilder<Sqlite> =
+        on_db!(self, s => {
+                let mut qb: QueryBuilder<DB> =
                     QueryBuilder::new(format!("SELECT {MENTION_COLUMNS} FROM mentions m"));
                 if let Some(t) = &f.topic {
                     qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ")
@@ -94,14 +91,12 @@ impl Store {
                     .push_bind(limit.clamp(1, 100));
                 let rows = qb.build().fetch_all(s.read_pool()).await?;
                 rows.iter().map(stored_mention).collect()
-            }
-        }
+            })
     }
 
     /// Newest ingest time per source: `(source, ingested_at ms)`.
     pub async fn last_ingest_by_source(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows =
                     sqlx::query("SELECT source, MAX(ingested_at) FROM mentions GROUP BY source")
                         .fetch_all(s.read_pool())
@@ -110,8 +105,7 @@ impl Store {
                     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                     .collect::<Result<Vec<_>, sqlx::Error>>()
                     .map_err(Into::into)
-            }
-        }
+            })
     }
 
     /// Records a lead's showcase decision (`approved` / `rejected`) for each existing id;
@@ -123,9 +117,8 @@ impl Store {
         by: &str,
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let mut tx = sqlx::Connection::begin(&mut *w).await?;
                 let mut n = 0;
                 for id in ids {
@@ -145,8 +138,7 @@ impl Store {
                 }
                 tx.commit().await?;
                 Ok(n)
-            }
-        }
+            })
     }
 
     /// Posts waiting for a decision: not decided, newest first, written after `since_ms`.
@@ -155,8 +147,7 @@ impl Store {
         since_ms: i64,
         limit: i64,
     ) -> Result<Vec<StoredMention>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(&format!(
                     "SELECT {MENTION_COLUMNS} FROM mentions m LEFT JOIN showcase_decisions d ON d.mention_id = m.id \
                      WHERE d.mention_id IS NULL AND m.created_at >= $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2"
@@ -166,8 +157,7 @@ impl Store {
                 .fetch_all(s.read_pool())
                 .await?;
                 rows.iter().map(stored_mention).collect()
-            }
-        }
+            })
     }
 
     /// Adds (or re-notes) a highlight; false when the mention does not exist.
@@ -178,9 +168,8 @@ impl Store {
         by: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query(
                     "INSERT INTO showcase_highlights (mention_id, note, added_by, added_at) \
                      SELECT id, $2, $3, $4 FROM mentions WHERE id = $1 \
@@ -193,27 +182,23 @@ impl Store {
                 .execute(&mut *w)
                 .await?;
                 Ok(r.rows_affected() > 0)
-            }
-        }
+            })
     }
 
     pub async fn highlight_remove(&self, id: i64) -> Result<bool, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                let mut w = s.writer().await;
+        on_db!(self, s => {
+                let mut w = s.writer().await?;
                 let r = sqlx::query("DELETE FROM showcase_highlights WHERE mention_id = $1")
                     .bind(id)
                     .execute(&mut *w)
                     .await?;
                 Ok(r.rows_affected() > 0)
-            }
-        }
+            })
     }
 
     /// Highlights, newest first.
     pub async fn highlights(&self, limit: i64) -> Result<Vec<HighlightRow>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
+        on_db!(self, s => {
                 let rows = sqlx::query(&format!(
                     "SELECT {MENTION_COLUMNS}, h.note, h.added_by, h.added_at FROM showcase_highlights h \
                      JOIN mentions m ON m.id = h.mention_id ORDER BY h.added_at DESC LIMIT $1"
@@ -232,7 +217,10 @@ impl Store {
                         })
                     })
                     .collect()
-            }
-        }
+            })
     }
+}
+
+dual! {
+    @import crate::store::rows;
 }

@@ -42,3 +42,34 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The database a test runs on: a SQLite file in `dir`, or — when `SUNWARD_TEST_STORE=postgres`
+/// (set by `scripts/pg-test ... ` in test-all) — a fresh database in the PostgreSQL at
+/// `SUNWARD_TEST_PG`. The same tests thus check both stores (the conformance suite).
+pub async fn test_db(dir: &std::path::Path, file: &str) -> sunward::store::DbTarget {
+    if std::env::var("SUNWARD_TEST_STORE").as_deref() == Ok("postgres") {
+        sunward::store::DbTarget::Postgres(fresh_pg_db().await.expect("SUNWARD_TEST_PG"))
+    } else {
+        sunward::store::DbTarget::Sqlite(dir.join(file))
+    }
+}
+
+/// A new empty database in the test PostgreSQL (`SUNWARD_TEST_PG`, see scripts/pg-test), as
+/// a URL; `None` (with a message) when there is none.
+pub async fn fresh_pg_db() -> Option<String> {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("SUNWARD_TEST_PG") else {
+        eprintln!("skipped: no SUNWARD_TEST_PG (run through scripts/pg-test for PostgreSQL)");
+        return None;
+    };
+    let name = format!("t_{:016x}", rand::random::<u64>());
+    let mut c = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to SUNWARD_TEST_PG");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).expect("URL with a database");
+    Some(format!("{base}/{name}"))
+}

@@ -1,12 +1,13 @@
 // The one place wall view kinds are registered: kind -> component and title. A new view is one
 // import and one line here (and its name in lib/route.ts VIEW_KINDS and src/wall/views.rs).
-// Issue 6 adds `alerts` and `crisis`, issue 4 `agent_load`: until then those kinds show a
-// placeholder, and the alert takeover uses the built-in TakeoverCard instead of `crisis`.
+// The alert takeover pins `crisis` (Wall.svelte); without it, the built-in TakeoverCard.
 
 import type { Component } from 'svelte';
 import type { ViewSpec } from '../lib/model';
 import type { Transport } from '../lib/transport';
 import AgentLoadView from './AgentLoadView.svelte';
+import AlertsView from './AlertsView.svelte';
+import CrisisView from './CrisisView.svelte';
 import FollowSunView from './FollowSunView.svelte';
 import HealthView from './HealthView.svelte';
 import HighlightsView from './HighlightsView.svelte';
@@ -37,6 +38,9 @@ export const VIEWS: Record<string, ViewEntry> = {
   highlights: { component: HighlightsView, title: 'Highlights' },
   tour: { component: TourView, title: 'Welcome' },
   agent_load: { component: AgentLoadView, title: 'Agent load' },
+  alerts: { component: AlertsView, title: 'Alerts' },
+  // The alert takeover pins this one (Wall.svelte).
+  crisis: { component: CrisisView, title: 'Crisis' },
 };
 
 export function viewEntry(kind: string): ViewEntry | null {

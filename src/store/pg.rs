@@ -1,0 +1,502 @@
+//! The PostgreSQL store, for several sites on one database (docs/follow-the-sun.md).
+//!
+//! Same tables and the same methods as the SQLite store (src/store/sqlite.rs). Two things
+//! differ because several Sunward processes write at once:
+//! - mention batches take a transaction-scoped advisory lock, so mention ids are committed in
+//!   increasing order and the care triage cursor ("last mention id seen") never skips a row
+//!   that another site committed late;
+//! - rollup increments are computed from the rows the INSERT returned (not from an id range).
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use super::{
+    minute_of, Batch, BatchOutcome, Counts, Filter, GroupBy, MinuteCounts, RejectRow, StoreError,
+    LATEST_IN_EVENT,
+};
+use crate::model::{Label, StoredMention};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// 18 columns x 400 rows stays far below PostgreSQL's 65535 parameters.
+const ROWS_PER_INSERT: usize = 400;
+
+/// Advisory lock key serializing mention writes across processes ("sunward" in ASCII).
+const MENTION_WRITE_LOCK: i64 = 0x73756e77617264;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+type RollupKey = (i64, String, String);
+
+impl PgStore {
+    pub(crate) fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A pooled connection for one short transaction.
+    pub(crate) async fn writer(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let shown = super::redact_url(url);
+        let open_err = |source| StoreError::Open {
+            path: shown.clone().into(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url).map_err(open_err)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        // Through the pool, not a `&mut PgConnection`: that future is not `Send` (sqlx).
+        // Migrations take their own advisory lock: two sites starting at once are safe.
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    pub async fn write_batch(
+        &self,
+        batch: &Batch,
+        now_ms: i64,
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = BatchOutcome::default();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MENTION_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut rollup: BTreeMap<RollupKey, Counts> = BTreeMap::new();
+        let mut ids: Vec<i64> = Vec::new();
+        let mut topic_rows: Vec<(i64, String, i64)> = Vec::new();
+        for chunk in batch.mentions.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+                "INSERT INTO mentions (source, source_id, channel, created_at, text, author_handle, \
+                 author_name, author_followers, author_verified, url, lang, in_reply_to, inbound, \
+                 sentiment, label, influence, topics, ingested_at) ",
+            );
+            qb.push_values(chunk.iter(), |mut b, nm| {
+                let m = &nm.mention;
+                let e = &nm.enrichment;
+                b.push_bind(&m.source)
+                    .push_bind(&m.source_id)
+                    .push_bind(&m.channel)
+                    .push_bind(m.created_at)
+                    .push_bind(&m.text)
+                    .push_bind(&m.author.handle)
+                    .push_bind(&m.author.name)
+                    .push_bind(m.author.followers.map(|f| f.min(i64::MAX as u64) as i64))
+                    .push_bind(m.author.verified)
+                    .push_bind(&m.url)
+                    .push_bind(&e.lang)
+                    .push_bind(&m.in_reply_to)
+                    .push_bind(m.inbound)
+                    .push_bind(e.score as f64)
+                    .push_bind(label_code(e.label))
+                    .push_bind(e.influence as i64)
+                    .push_bind(super::sqlite::topics_json(&e.topics))
+                    .push_bind(now_ms);
+            });
+            qb.push(
+                " ON CONFLICT (source, source_id) DO NOTHING \
+                 RETURNING id, source, source_id, created_at, channel, label",
+            );
+            let rows = qb.build().fetch_all(&mut *tx).await?;
+            let mut inserted: HashMap<(String, String), (i64, i64, String, i64)> =
+                HashMap::with_capacity(rows.len());
+            for r in &rows {
+                inserted.insert(
+                    (r.try_get(1)?, r.try_get(2)?),
+                    (r.try_get(0)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?),
+                );
+            }
+            for nm in chunk {
+                // A duplicate inside the batch is inserted once: count it once.
+                let key = (nm.mention.source.clone(), nm.mention.source_id.clone());
+                let Some((id, created, channel, label)) = inserted.remove(&key) else {
+                    continue;
+                };
+                let (created, channel, label) = (&created, &channel, &label);
+                let minute = minute_of(*created);
+                let label = label_from(*label);
+                bump(
+                    rollup
+                        .entry((minute, channel.clone(), String::new()))
+                        .or_default(),
+                    label,
+                    1,
+                );
+                for t in &nm.enrichment.topics {
+                    bump(
+                        rollup
+                            .entry((minute, channel.clone(), t.clone()))
+                            .or_default(),
+                        label,
+                        1,
+                    );
+                    topic_rows.push((id, t.clone(), *created));
+                }
+                ids.push(id);
+            }
+        }
+        out.stored = ids.len() as u64;
+        out.duplicates = batch.mentions.len() as u64 - out.stored;
+
+        for chunk in topic_rows.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO mention_topics (mention_id, topic, created_at) ");
+            qb.push_values(chunk.iter(), |mut b, (id, t, at)| {
+                b.push_bind(*id).push_bind(t).push_bind(*at);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        for (source, source_id) in &batch.deletes {
+            let row = sqlx::query(
+                "DELETE FROM mentions WHERE source = $1 AND source_id = $2 \
+                 RETURNING id, created_at, channel, label, topics",
+            )
+            .bind(source)
+            .bind(source_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                out.deleted += 1;
+                let id: i64 = row.try_get(0)?;
+                let minute = minute_of(row.try_get(1)?);
+                let channel: String = row.try_get(2)?;
+                let label = label_from(row.try_get(3)?);
+                let topics: Vec<String> =
+                    serde_json::from_str(&row.try_get::<String, _>(4)?).unwrap_or_default();
+                bump(
+                    rollup
+                        .entry((minute, channel.clone(), String::new()))
+                        .or_default(),
+                    label,
+                    -1,
+                );
+                for t in topics {
+                    bump(
+                        rollup.entry((minute, channel.clone(), t)).or_default(),
+                        label,
+                        -1,
+                    );
+                }
+                sqlx::query("DELETE FROM mention_topics WHERE mention_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO tombstones (source, source_id, deleted_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(source)
+            .bind(source_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // BTreeMap order: every process upserts rollup rows in the same order, no deadlocks.
+        let rollup: Vec<(RollupKey, Counts)> =
+            rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
+        for chunk in rollup.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
+            );
+            qb.push_values(chunk.iter(), |mut b, ((minute, channel, topic), c)| {
+                b.push_bind(*minute)
+                    .push_bind(channel)
+                    .push_bind(topic)
+                    .push_bind(c.total)
+                    .push_bind(c.negative)
+                    .push_bind(c.neutral)
+                    .push_bind(c.positive);
+            });
+            qb.push(
+                " ON CONFLICT (minute, channel, topic) DO UPDATE SET \
+                 total = rollup_minute.total + excluded.total, \
+                 negative = rollup_minute.negative + excluded.negative, \
+                 neutral = rollup_minute.neutral + excluded.neutral, \
+                 positive = rollup_minute.positive + excluded.positive",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        for chunk in batch.rejects.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO rejects (origin, line, reason, detail, at) ");
+            qb.push_values(chunk.iter(), |mut b, r| {
+                b.push_bind(&batch.origin)
+                    .push_bind(r.line.min(i64::MAX as u64) as i64)
+                    .push_bind(r.reason)
+                    .push_bind(&r.detail)
+                    .push_bind(now_ms);
+            });
+            qb.push(
+                " ON CONFLICT (origin, line, reason) DO UPDATE SET seen = rejects.seen + 1, \
+                 at = excluded.at, detail = excluded.detail",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        if let Some((source, cursor)) = &batch.cursor {
+            sqlx::query(
+                "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(source)
+            .bind(cursor)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        if !ids.is_empty() {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM mentions m WHERE m.id = ANY($1) ORDER BY m.id DESC LIMIT {LATEST_IN_EVENT}",
+                super::sqlite::MENTION_COLUMNS
+            ))
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?;
+            out.latest = rows.iter().map(super::rows::pg::stored_mention).collect::<Result<_, _>>()?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn start_run(
+        &self,
+        origin: &str,
+        format: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO ingest_runs (origin, format, started_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(origin)
+        .bind(format)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn finish_run(
+        &self,
+        run: i64,
+        r: &crate::ingest::Report,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE ingest_runs SET finished_at = $1, read = $2, stored = $3, duplicates = $4, \
+             rejected = $5, deleted = $6, skipped = $7 WHERE id = $8",
+        )
+        .bind(now_ms)
+        .bind(r.read as i64)
+        .bind(r.stored as i64)
+        .bind(r.duplicates as i64)
+        .bind(r.rejected as i64)
+        .bind(r.deleted as i64)
+        .bind(r.skipped as i64)
+        .bind(run)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn minutes(
+        &self,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
+        let from = minute_of(from);
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT minute, CAST(SUM(total) AS BIGINT), CAST(SUM(negative) AS BIGINT), \
+             CAST(SUM(neutral) AS BIGINT), CAST(SUM(positive) AS BIGINT) FROM rollup_minute WHERE minute >= ",
+        );
+        qb.push_bind(from)
+            .push(" AND minute < ")
+            .push_bind(to)
+            .push(" AND topic = ");
+        qb.push_bind(f.topic.clone().unwrap_or_default());
+        if let Some(c) = &f.channel {
+            qb.push(" AND channel = ").push_bind(c.clone());
+        }
+        qb.push(" GROUP BY minute");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut by_minute: HashMap<i64, Counts> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            by_minute.insert(row.try_get(0)?, counts_at(&row, 1)?);
+        }
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < to {
+            out.push(MinuteCounts {
+                t,
+                counts: by_minute.get(&t).copied().unwrap_or_default(),
+            });
+            t += 60_000;
+        }
+        Ok(out)
+    }
+
+    pub async fn totals_by(
+        &self,
+        by: GroupBy,
+        from: i64,
+        to: i64,
+        f: &Filter,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        let from = minute_of(from);
+        let key = match by {
+            GroupBy::Channel => "channel",
+            GroupBy::Topic => "topic",
+        };
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {key}, CAST(SUM(total) AS BIGINT), CAST(SUM(negative) AS BIGINT), \
+             CAST(SUM(neutral) AS BIGINT), CAST(SUM(positive) AS BIGINT) FROM rollup_minute WHERE minute >= "
+        ));
+        qb.push_bind(from).push(" AND minute < ").push_bind(to);
+        match by {
+            GroupBy::Channel => {
+                qb.push(" AND topic = ")
+                    .push_bind(f.topic.clone().unwrap_or_default());
+            }
+            GroupBy::Topic => {
+                qb.push(" AND topic <> ''");
+            }
+        }
+        if let Some(c) = &f.channel {
+            qb.push(" AND channel = ").push_bind(c.clone());
+        }
+        qb.push(format!(
+            " GROUP BY {key} HAVING SUM(total) > 0 ORDER BY SUM(total) DESC, {key} LIMIT 50"
+        ));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, counts_at(row, 1)?)))
+            .collect()
+    }
+
+    pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {} FROM mentions m",
+            super::sqlite::MENTION_COLUMNS
+        ));
+        if let Some(t) = &f.topic {
+            qb.push(" JOIN mention_topics mt ON mt.mention_id = m.id AND mt.topic = ")
+                .push_bind(t.clone());
+        }
+        qb.push(" WHERE 1 = 1");
+        if let Some(c) = &f.channel {
+            qb.push(" AND m.channel = ").push_bind(c.clone());
+        }
+        qb.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ")
+            .push_bind(limit.clamp(1, 500));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter().map(super::rows::pg::stored_mention).collect()
+    }
+
+    pub async fn mention_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM mentions")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM rejects")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(
+            "SELECT id, origin, line, reason, detail, at, seen FROM rejects ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(RejectRow {
+                    id: r.try_get(0)?,
+                    origin: r.try_get(1)?,
+                    line: r.try_get(2)?,
+                    reason: r.try_get(3)?,
+                    detail: r.try_get(4)?,
+                    at: r.try_get(5)?,
+                    seen: r.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok((total, rows))
+    }
+
+    pub async fn latest_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(created_at) FROM mentions WHERE source = $1")
+            .bind(source)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT cursor FROM cursors WHERE source = $1")
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+}
+
+fn label_code(l: Label) -> i64 {
+    match l {
+        Label::Negative => 0,
+        Label::Neutral => 1,
+        Label::Positive => 2,
+    }
+}
+
+fn label_from(code: i64) -> Label {
+    match code {
+        0 => Label::Negative,
+        2 => Label::Positive,
+        _ => Label::Neutral,
+    }
+}
+
+fn bump(c: &mut Counts, label: Label, by: i64) {
+    c.total += by;
+    match label {
+        Label::Negative => c.negative += by,
+        Label::Neutral => c.neutral += by,
+        Label::Positive => c.positive += by,
+    }
+}
+
+fn counts_at(row: &PgRow, i: usize) -> Result<Counts, sqlx::Error> {
+    Ok(Counts {
+        total: row.try_get(i)?,
+        negative: row.try_get(i + 1)?,
+        neutral: row.try_get(i + 2)?,
+        positive: row.try_get(i + 3)?,
+    })
+}
