@@ -149,16 +149,15 @@ impl App {
         // A broken profile never stops the core: the walls show the safe default layout and
         // say what to fix (src/wall/profile.rs).
         let walls_registry = crate::wall::Registry::load(opts.wall_profile.as_deref());
-        let db = opts
-            .db
-            .clone()
-            .unwrap_or_else(crate::config::default_db);
+        let db = opts.db.clone().unwrap_or_else(crate::config::default_db);
         let store = Store::open(&db).await?;
         let clock = opts.clock.clone().unwrap_or_default();
         let bus = Bus::default();
         if let Store::Postgres(pg) = &store {
             // Several sites on one database: their events reach this site's walls and panels.
-            let site = std::env::var("SUNWARD_SITE").ok().filter(|s| !s.trim().is_empty());
+            let site = std::env::var("SUNWARD_SITE")
+                .ok()
+                .filter(|s| !s.trim().is_empty());
             crate::site_relay::spawn(pg, &bus, site);
         }
         let enricher = Arc::new(Enricher::new(config.query_set()));
@@ -469,7 +468,8 @@ impl App {
                 if let Some(r) = crate::sites::api::dispatch(self, who, other, args.clone()).await {
                     return r;
                 }
-                if let Some(r) = crate::handoff::api::dispatch(self, who, other, args.clone()).await {
+                if let Some(r) = crate::handoff::api::dispatch(self, who, other, args.clone()).await
+                {
                     return r;
                 }
                 let _ = (&args, who);

@@ -72,7 +72,8 @@ async fn require_token(State(ctx): State<Ctx>, mut req: Request, next: Next) -> 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     // EventSource cannot send headers: the events stream also accepts ?access_token=.
-    let query_token = (req.uri().path() == "/api/v1/events")
+    // (Inside the nested /api/v1 router the path arrives without its prefix.)
+    let query_token = matches!(req.uri().path(), "/events" | "/api/v1/events")
         .then(|| req.uri().query())
         .flatten()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")));

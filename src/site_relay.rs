@@ -72,7 +72,10 @@ async fn send_loop(
     while let Some(event) = outbox.recv().await {
         let name = event.name();
         let Some(text) = payload(&origin, &site, event) else {
-            tracing::warn!(event = name, "event too large to relay to other sites; they resync on the next one");
+            tracing::warn!(
+                event = name,
+                "event too large to relay to other sites; they resync on the next one"
+            );
             continue;
         };
         if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")

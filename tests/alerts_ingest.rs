@@ -141,6 +141,7 @@ fn signal(at: i64, sev: Severity) -> Signal {
         evidence: serde_json::json!({"stories": 4}),
         stories: vec![],
         author: None,
+        story_ids: vec![],
     }
 }
 

@@ -5,6 +5,8 @@
 //! unacknowledged brief along the incoming shift's on-call chain, re-routing when a new owner
 //! does not act, a surge move, and every refusal leaving the database untouched.
 
+mod common;
+
 use serde_json::{json, Value};
 use sunward::api::{ApiError, App, AppOptions};
 use sunward::auth::{Principal, Role};
@@ -31,7 +33,7 @@ impl T {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = Clock::manual(ms(at));
         let app = App::start(AppOptions {
-            db: Some(dir.path().join("handoff.db").into()),
+            db: Some(common::test_db(dir.path(), "handoff.db").await),
             clock: Some(clock.clone()),
             ..AppOptions::default()
         })
@@ -522,6 +524,56 @@ async fn handoff_moves_cases_keeps_clocks_escalates_and_is_all_or_nothing() {
         .expect("sia")
         .clone();
     assert_eq!(sia["site"], "austin");
+
+    // ...and Austin pulls back one of Singapore's cases (soonest breach first), routed to an
+    // Austin agent, clock unchanged; asking for a case Singapore does not hold changes nothing.
+    let held_by_sam: Vec<Value> = t
+        .cases()
+        .await
+        .into_iter()
+        .filter(|c| c["owner"] == "sam")
+        .collect();
+    assert!(!held_by_sam.is_empty());
+    let e = err_text(
+        t.as_(
+            "maria",
+            Role::Lead,
+            "handoff.move",
+            json!({"from": "singapore", "to": "austin", "ids": [9999]}),
+        )
+        .await,
+    );
+    assert!(
+        e.contains("ids: case 9999 is not an open case held by site `singapore`"),
+        "{e}"
+    );
+    let r = t
+        .as_(
+            "maria",
+            Role::Lead,
+            "handoff.move",
+            json!({"from": "singapore", "to": "austin", "cases": 1}),
+        )
+        .await
+        .expect("surge cases");
+    let moved = r["transfer"]["moved"].as_array().expect("moved").clone();
+    assert_eq!(moved.len(), 1, "{r}");
+    let id = moved[0]["case_id"].clone();
+    let now_case = t
+        .cases()
+        .await
+        .into_iter()
+        .find(|c| c["id"] == id)
+        .expect("case");
+    assert!(
+        ["al", "sia"].contains(&now_case["owner"].as_str().unwrap_or("")),
+        "{now_case}"
+    );
+    let was = held_by_sam
+        .iter()
+        .find(|c| c["id"] == id)
+        .expect("was sam's");
+    assert_eq!(clocks(&now_case), clocks(was));
 }
 
 #[tokio::test]

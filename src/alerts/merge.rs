@@ -3,11 +3,12 @@
 //! Signals merge by key: `topic:<t>` when the signal has a topic, else `channel:<c>`, and
 //! `influencers` for influencer complaints without a topic (so a day of complaints from many big
 //! accounts is one growing alert, not a hundred). Influencer evidence accumulates: the alert
-//! lists the complaints (newest [`INFLUENCER_POSTS`]) and counts them and their authors. A signal joins the open alert of
-//! its key if that alert's last signal is at most `cooldown` earlier (event time). A channel-level
-//! signal whose stories overlap an active alert's stories joins that alert (the same event seen
-//! per channel). After an alert is resolved, signals of its key stay quiet for the cooldown unless
-//! they are more severe. Drill signals never merge with real ones.
+//! lists the complaints (newest [`INFLUENCER_POSTS`]) and counts them and their authors. A signal
+//! joins the open alert of its key if that alert's last signal is at most `cooldown` earlier
+//! (event time). A channel-level signal joins an active alert that holds a third of its window's
+//! stories or one of its evidence stories (the same event seen per channel). After an alert is
+//! resolved, signals of its key stay quiet for the cooldown unless they are more severe. Drill
+//! signals never merge with real ones.
 //!
 //! Pure: no I/O. [`Merger::apply`] says what changed; `src/alerts` stores it and tells the walls.
 
@@ -16,6 +17,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::detect::{Kind, Severity, Signal, StoryEvidence};
+
+/// Story ids an active alert remembers for merging.
+pub const STORY_MEMORY: usize = 2048;
 
 /// Influencer complaints an alert lists at most (the newest; `count` has them all).
 pub const INFLUENCER_POSTS: usize = 20;
@@ -39,6 +43,9 @@ pub struct Active {
     /// Latest evidence per kind.
     pub evidence: BTreeMap<String, Value>,
     pub stories: Vec<StoryEvidence>,
+    /// Stories seen in its signals' windows (the newest [`STORY_MEMORY`]), to recognise the same
+    /// event seen on a channel.
+    pub story_ids: Vec<u64>,
     /// Event time of the last change worth writing.
     pub written_at: i64,
 }
@@ -121,14 +128,34 @@ impl Merger {
         let live = |a: &Active| !a.resolved && s.at - a.last_at <= cooldown && a.drill == s.drill;
         let mut key = own.clone();
         if !self.active.get(&own).is_some_and(live) && s.topic.is_none() {
-            // The same event seen on a channel: shares a story with an active alert.
-            let ids: BTreeSet<u64> = s.stories.iter().map(|x| x.id).collect();
+            // The same event seen on a channel: most of the channel window's stories belong to
+            // an active alert (a third of them, or any of its evidence stories).
+            let mut ids: Vec<u64> = s.story_ids.clone();
+            ids.extend(s.stories.iter().map(|x| x.id));
+            ids.sort_unstable();
+            ids.dedup();
             if !ids.is_empty() {
-                if let Some(a) = self
+                let need = ids.len().div_ceil(3);
+                if let Some((_, a)) = self
                     .active
                     .values()
-                    .filter(|a| live(a) && a.stories.iter().any(|x| ids.contains(&x.id)))
-                    .max_by_key(|a| a.last_at)
+                    .filter(|a| live(a))
+                    .map(|a| {
+                        let shared = ids
+                            .iter()
+                            .filter(|id| {
+                                a.story_ids.contains(id) || a.stories.iter().any(|x| x.id == **id)
+                            })
+                            .count();
+                        (shared, a)
+                    })
+                    .filter(|(n, a)| {
+                        *n >= need
+                            || a.stories
+                                .iter()
+                                .any(|x| s.stories.iter().any(|y| y.id == x.id))
+                    })
+                    .max_by_key(|(n, a)| (*n, a.last_at))
                 {
                     key = a.key.clone();
                 }
@@ -166,6 +193,7 @@ impl Merger {
                     );
                 }
                 a.evidence.insert(k, ev);
+                remember(&mut a.story_ids, &s.story_ids);
                 merge_stories(&mut a.stories, s.stories);
                 if worse || new_kind || s.at - a.written_at >= WRITE_EVERY_MS {
                     a.written_at = s.at;
@@ -203,8 +231,12 @@ impl Merger {
                     drill: s.drill,
                     evidence: BTreeMap::from([(kind, evidence)]),
                     stories: s.stories,
+                    story_ids: Vec::new(),
                     written_at: s.at,
                 };
+                let mut a = a;
+                remember(&mut a.story_ids, &s.story_ids);
+
                 self.active.insert(own.clone(), a);
                 Some(Change::Opened(own))
             }
@@ -256,6 +288,17 @@ fn influencer_evidence(old: Option<Value>, new: Value) -> Value {
     })
 }
 
+fn remember(into: &mut Vec<u64>, ids: &[u64]) {
+    for id in ids {
+        if !into.contains(id) {
+            into.push(*id);
+        }
+    }
+    if into.len() > STORY_MEMORY {
+        into.drain(..into.len() - STORY_MEMORY);
+    }
+}
+
 fn merge_stories(into: &mut Vec<StoryEvidence>, more: Vec<StoryEvidence>) {
     for s in more {
         match into.iter_mut().find(|x| x.id == s.id) {
@@ -286,6 +329,7 @@ mod tests {
             evidence: serde_json::json!({"at": at}),
             stories: vec![],
             author: None,
+            story_ids: vec![],
         }
     }
 
@@ -461,5 +505,24 @@ mod tests {
             m.apply(complaint(None, "late", 40 * 5 * MIN + 61 * MIN)),
             Some(Change::Opened(_))
         ));
+    }
+
+    #[test]
+    fn a_channel_spike_made_of_a_topic_alerts_stories_joins_it() {
+        let mut m = Merger::new(60);
+        let mut t = sig(Kind::CrisisTerms, Some("crew"), 0, Severity::Crisis);
+        t.story_ids = (1..=40).collect();
+        m.apply(t);
+        // The channel's window: 12 of the topic's stories and 3 others; top evidence differs.
+        let mut c = sig(Kind::CrisisTerms, None, 5 * MIN, Severity::Crisis);
+        c.channel = Some("mastodon".into());
+        c.story_ids = (29..=40).chain(900..903).collect();
+        assert!(!matches!(m.apply(c), Some(Change::Opened(_))));
+        assert!(m.get("channel:mastodon").is_none());
+        // A channel spike of other stories is its own alert.
+        let mut o = sig(Kind::VolumeSpike, None, 6 * MIN, Severity::Warning);
+        o.channel = Some("reddit".into());
+        o.story_ids = (500..520).collect();
+        assert!(matches!(m.apply(o), Some(Change::Opened(_))));
     }
 }

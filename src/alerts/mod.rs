@@ -96,6 +96,7 @@ fn active_of(a: &AlertRow) -> Active {
         drill: a.drill,
         evidence: serde_json::from_value(a.evidence.clone()).unwrap_or_default(),
         stories: serde_json::from_value(a.stories.clone()).unwrap_or_default(),
+        story_ids: Vec::new(),
         written_at: a.last_at,
     }
 }

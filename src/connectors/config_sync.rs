@@ -3,7 +3,6 @@
 //! disabled (not deleted: their cursor stays, so putting them back resumes where they were).
 //! Sources added from the CLI or the operator panel are not touched.
 
-
 use serde::Deserialize;
 use serde_json::{json, Value};
 

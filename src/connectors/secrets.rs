@@ -128,7 +128,13 @@ impl SecretStore {
                     .next()
                     .unwrap_or("postgres")
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect();
                 let dir = crate::config::default_db_path()
                     .parent()

@@ -230,9 +230,10 @@ dual! {
 }
 
 #[allow(unused_imports)]
-pub(crate) use sq::{begin, end, audit, case_row, get_case, agent_row, load_agents, open_counts, set_owner, mark_response};
-
-
+pub(crate) use sq::{
+    agent_row, audit, begin, case_row, end, get_case, load_agents, mark_response, open_counts,
+    set_owner,
+};
 
 pub(crate) fn json_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
@@ -307,13 +308,7 @@ pub(crate) fn sla_state(
     }
 }
 
-
-
-
 pub(crate) const AGENT_COLUMNS: &str = "name, role, skills, capacity, presence, site, links";
-
-
-
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplyRow {
@@ -334,7 +329,6 @@ pub struct ReplyRow {
 }
 
 const REPLY_COLUMNS: &str = "id, case_id, author, text, via, grant_cents, status, needed, approvals, flags, reason, external, created_at, sent_at";
-
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
@@ -375,7 +369,6 @@ pub enum Decision {
     Reject,
 }
 
-
 const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
 fn is_lead(who: &Principal) -> bool {
@@ -385,16 +378,16 @@ fn is_lead(who: &Principal) -> bool {
 impl Store {
     pub async fn care_playbook_current(&self) -> Result<Option<(i64, String)>, StoreError> {
         on_db!(self, s => {
-                let row = sqlx::query(
-                    "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
-                )
-                .fetch_optional(s.read_pool())
-                .await?;
-                Ok(match row {
-                    Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-                    None => None,
-                })
+            let row = sqlx::query(
+                "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_optional(s.read_pool())
+            .await?;
+            Ok(match row {
+                Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+                None => None,
             })
+        })
     }
 
     /// Stores a checked playbook as the next version (and audits it). An unchanged text is not
@@ -406,106 +399,106 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r: Result<i64, CareError> = async {
-                    let last = sqlx::query(
-                        "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
-                    )
-                    .fetch_optional(&mut *w)
-                    .await?;
-                    if let Some(r) = &last {
-                        if r.try_get::<String, _>(1)? == text {
-                            return Ok(r.try_get(0)?);
-                        }
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r: Result<i64, CareError> = async {
+                let last = sqlx::query(
+                    "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
+                )
+                .fetch_optional(&mut *w)
+                .await?;
+                if let Some(r) = &last {
+                    if r.try_get::<String, _>(1)? == text {
+                        return Ok(r.try_get(0)?);
                     }
-                    let v = sqlx::query(
-                        "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
-                    )
-                    .bind(text)
-                    .bind(by)
-                    .bind(now)
-                    .fetch_one(&mut *w)
-                    .await?
-                    .try_get(0)?;
-                    audit(&mut w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
-                        .await?;
-                    Ok(v)
                 }
-                .await;
-                end(&mut w, r).await.map_err(|e| match e {
-                    CareError::Store(e) => e,
-                    other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
-                })
+                let v = sqlx::query(
+                    "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
+                )
+                .bind(text)
+                .bind(by)
+                .bind(now)
+                .fetch_one(&mut *w)
+                .await?
+                .try_get(0)?;
+                audit(&mut w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
+                    .await?;
+                Ok(v)
+            }
+            .await;
+            end(&mut w, r).await.map_err(|e| match e {
+                CareError::Store(e) => e,
+                other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
             })
+        })
     }
 
     pub async fn care_playbook_history(&self) -> Result<Vec<Value>, StoreError> {
         on_db!(self, s => {
-                let rows = sqlx::query(
-                    "SELECT version, changed_by, changed_at, CAST(LENGTH(text) AS BIGINT) FROM care_playbooks ORDER BY version DESC",
-                )
-                .fetch_all(s.read_pool())
-                .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "version": r.get::<i64, _>(0),
-                            "changed_by": r.get::<String, _>(1),
-                            "changed_at": r.get::<i64, _>(2),
-                            "bytes": r.get::<i64, _>(3),
-                        })
+            let rows = sqlx::query(
+                "SELECT version, changed_by, changed_at, CAST(LENGTH(text) AS BIGINT) FROM care_playbooks ORDER BY version DESC",
+            )
+            .fetch_all(s.read_pool())
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "version": r.get::<i64, _>(0),
+                        "changed_by": r.get::<String, _>(1),
+                        "changed_at": r.get::<i64, _>(2),
+                        "bytes": r.get::<i64, _>(3),
                     })
-                    .collect())
-            })
+                })
+                .collect())
+        })
     }
 
     pub async fn care_agents(&self) -> Result<Vec<Agent>, StoreError> {
         on_db!(self, s => {
-                let mut c = s.read_pool().acquire().await?;
-                Ok(load_agents(&mut c).await?)
-            })
+            let mut c = s.read_pool().acquire().await?;
+            Ok(load_agents(&mut c).await?)
+        })
     }
 
     /// The role of a person known to the care workflow (agents table).
     pub async fn care_agent_role(&self, name: &str) -> Result<Option<Role>, StoreError> {
         on_db!(self, s => {
-                let r = sqlx::query("SELECT role FROM care_agents WHERE name = $1")
-                    .bind(name)
-                    .fetch_optional(s.read_pool())
-                    .await?;
-                Ok(r.and_then(|r| r.get::<String, _>(0).parse().ok()))
-            })
+            let r = sqlx::query("SELECT role FROM care_agents WHERE name = $1")
+                .bind(name)
+                .fetch_optional(s.read_pool())
+                .await?;
+            Ok(r.and_then(|r| r.get::<String, _>(0).parse().ok()))
+        })
     }
 
     /// Adds or updates an agent (presence kept on update).
     pub async fn care_agent_upsert(&self, a: &Agent, by: &str, now: i64) -> Result<(), CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = async {
-                    sqlx::query(
-                        "INSERT INTO care_agents (name, role, skills, capacity, presence, site, links, created_at, presence_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (name) DO UPDATE SET role = excluded.role, \
-                         skills = excluded.skills, capacity = excluded.capacity, site = excluded.site, links = excluded.links",
-                    )
-                    .bind(&a.name)
-                    .bind(&a.role)
-                    .bind(serde_json::to_string(&a.skills).unwrap_or_else(|_| "[]".into()))
-                    .bind(a.capacity)
-                    .bind(&a.presence)
-                    .bind(&a.site)
-                    .bind(serde_json::to_string(&a.links).unwrap_or_else(|_| "[]".into()))
-                    .bind(now)
-                    .execute(&mut *w)
-                    .await?;
-                    audit(&mut w, now, by, "agent", None, json!({ "agent": a })).await?;
-                    Ok(())
-                }
-                .await;
-                end(&mut w, r).await
-            })
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = async {
+                sqlx::query(
+                    "INSERT INTO care_agents (name, role, skills, capacity, presence, site, links, created_at, presence_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (name) DO UPDATE SET role = excluded.role, \
+                     skills = excluded.skills, capacity = excluded.capacity, site = excluded.site, links = excluded.links",
+                )
+                .bind(&a.name)
+                .bind(&a.role)
+                .bind(serde_json::to_string(&a.skills).unwrap_or_else(|_| "[]".into()))
+                .bind(a.capacity)
+                .bind(&a.presence)
+                .bind(&a.site)
+                .bind(serde_json::to_string(&a.links).unwrap_or_else(|_| "[]".into()))
+                .bind(now)
+                .execute(&mut *w)
+                .await?;
+                audit(&mut w, now, by, "agent", None, json!({ "agent": a })).await?;
+                Ok(())
+            }
+            .await;
+            end(&mut w, r).await
+        })
     }
 
     /// Sets presence. Agents set their own; leads and admins anyone's.
@@ -523,137 +516,137 @@ impl Store {
             )));
         }
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = async {
-                    let n = sqlx::query(
-                        "UPDATE care_agents SET presence = $1, presence_at = $2 WHERE name = $3",
-                    )
-                    .bind(presence)
-                    .bind(now)
-                    .bind(name)
-                    .execute(&mut *w)
-                    .await?
-                    .rows_affected();
-                    if n == 0 {
-                        return Err(CareError::NotFound(format!(
-                            "no agent `{name}`; add one with `sunward agents add`"
-                        )));
-                    }
-                    audit(
-                        &mut w,
-                        now,
-                        &who.name,
-                        "presence",
-                        None,
-                        json!({ "agent": name, "presence": presence }),
-                    )
-                    .await?;
-                    Ok(())
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = async {
+                let n = sqlx::query(
+                    "UPDATE care_agents SET presence = $1, presence_at = $2 WHERE name = $3",
+                )
+                .bind(presence)
+                .bind(now)
+                .bind(name)
+                .execute(&mut *w)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Err(CareError::NotFound(format!(
+                        "no agent `{name}`; add one with `sunward agents add`"
+                    )));
                 }
-                .await;
-                end(&mut w, r).await
-            })
+                audit(
+                    &mut w,
+                    now,
+                    &who.name,
+                    "presence",
+                    None,
+                    json!({ "agent": name, "presence": presence }),
+                )
+                .await?;
+                Ok(())
+            }
+            .await;
+            end(&mut w, r).await
+        })
     }
 
     pub async fn care_cases(&self, f: &CaseFilter, now: i64) -> Result<Vec<CaseRow>, StoreError> {
         on_db!(self, s => {
-                let mut sql = format!("SELECT {CASE_COLUMNS} FROM care_cases WHERE 1 = 1");
-                if f.status.is_some() {
-                    sql.push_str(" AND status = $1");
-                }
-                if f.owner.is_some() {
-                    sql.push_str(" AND owner = $2");
-                }
-                if f.queue {
-                    sql.push_str(" AND owner IS NULL");
-                }
-                if f.queue || f.open {
-                    sql.push_str(&format!(" AND status IN ({})", open_list_sql()));
-                }
-                sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT $3");
-                let rows = sqlx::query(&sql)
-                    .bind(f.status.clone().unwrap_or_default())
-                    .bind(f.owner.clone().unwrap_or_default())
-                    .bind(f.limit.clamp(1, 10_000))
-                    .fetch_all(s.read_pool())
-                    .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| case_row(r, now))
-                    .collect::<Result<_, _>>()?)
-            })
+            let mut sql = format!("SELECT {CASE_COLUMNS} FROM care_cases WHERE 1 = 1");
+            if f.status.is_some() {
+                sql.push_str(" AND status = $1");
+            }
+            if f.owner.is_some() {
+                sql.push_str(" AND owner = $2");
+            }
+            if f.queue {
+                sql.push_str(" AND owner IS NULL");
+            }
+            if f.queue || f.open {
+                sql.push_str(&format!(" AND status IN ({})", open_list_sql()));
+            }
+            sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT $3");
+            let rows = sqlx::query(&sql)
+                .bind(f.status.clone().unwrap_or_default())
+                .bind(f.owner.clone().unwrap_or_default())
+                .bind(f.limit.clamp(1, 10_000))
+                .fetch_all(s.read_pool())
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| case_row(r, now))
+                .collect::<Result<_, _>>()?)
+        })
     }
 
     /// A case with its linked mentions, replies, notes, the customer's other cases and recent
     /// posts on any channel, and its audit trail.
     pub async fn care_case_detail(&self, id: i64, now: i64) -> Result<Value, CareError> {
         on_db!(self, s => {
-                let mut c = s.read_pool().acquire().await.map_err(StoreError::Sql)?;
-                let case = get_case(&mut c, id, now).await?;
-                let mentions = sqlx::query(
-                    "SELECT m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, m.label, t.outcome \
-                     FROM care_triage t JOIN mentions m ON m.id = t.mention_id WHERE t.case_id = $1 ORDER BY m.created_at",
-                )
-                .bind(id)
-                .fetch_all(&mut *c)
-                .await?;
-                let mention = |r: &DbRow| {
-                    json!({
-                        "id": r.get::<i64, _>(0), "source": r.get::<String, _>(1), "source_id": r.get::<String, _>(2),
-                        "channel": r.get::<String, _>(3), "created_at": r.get::<i64, _>(4), "text": r.get::<String, _>(5),
-                        "author": r.get::<Option<String>, _>(6),
-                        "label": LABELS[r.get::<i64, _>(7).clamp(0, 2) as usize],
-                    })
-                };
-                let linked: Vec<Value> = mentions
-                    .iter()
-                    .map(|r| {
-                        let mut v = mention(r);
-                        v["outcome"] = json!(r.get::<String, _>(8));
-                        v
-                    })
-                    .collect();
-                let history = sqlx::query(
-                    "SELECT id, source, source_id, channel, created_at, text, author_handle, label FROM mentions \
-                     WHERE author_handle = $1 ORDER BY created_at DESC LIMIT 30",
-                )
-                .bind(&case.customer)
-                .fetch_all(&mut *c)
-                .await?;
-                let history: Vec<Value> = history.iter().map(mention).collect();
-                let replies = sqlx::query(&format!(
-                    "SELECT {REPLY_COLUMNS} FROM care_replies WHERE case_id = $1 ORDER BY id"
-                ))
+            let mut c = s.read_pool().acquire().await.map_err(StoreError::Sql)?;
+            let case = get_case(&mut c, id, now).await?;
+            let mentions = sqlx::query(
+                "SELECT m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, m.label, t.outcome \
+                 FROM care_triage t JOIN mentions m ON m.id = t.mention_id WHERE t.case_id = $1 ORDER BY m.created_at",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?;
+            let mention = |r: &DbRow| {
+                json!({
+                    "id": r.get::<i64, _>(0), "source": r.get::<String, _>(1), "source_id": r.get::<String, _>(2),
+                    "channel": r.get::<String, _>(3), "created_at": r.get::<i64, _>(4), "text": r.get::<String, _>(5),
+                    "author": r.get::<Option<String>, _>(6),
+                    "label": LABELS[r.get::<i64, _>(7).clamp(0, 2) as usize],
+                })
+            };
+            let linked: Vec<Value> = mentions
+                .iter()
+                .map(|r| {
+                    let mut v = mention(r);
+                    v["outcome"] = json!(r.get::<String, _>(8));
+                    v
+                })
+                .collect();
+            let history = sqlx::query(
+                "SELECT id, source, source_id, channel, created_at, text, author_handle, label FROM mentions \
+                 WHERE author_handle = $1 ORDER BY created_at DESC LIMIT 30",
+            )
+            .bind(&case.customer)
+            .fetch_all(&mut *c)
+            .await?;
+            let history: Vec<Value> = history.iter().map(mention).collect();
+            let replies = sqlx::query(&format!(
+                "SELECT {REPLY_COLUMNS} FROM care_replies WHERE case_id = $1 ORDER BY id"
+            ))
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(reply_row)
+            .collect::<Result<Vec<_>, _>>()?;
+            let notes = sqlx::query("SELECT id, author, text, at FROM care_notes WHERE case_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(reply_row)
-                .collect::<Result<Vec<_>, _>>()?;
-                let notes = sqlx::query("SELECT id, author, text, at FROM care_notes WHERE case_id = $1 ORDER BY id")
-                    .bind(id)
-                    .fetch_all(&mut *c)
-                    .await?
-                    .iter()
-                    .map(|r| json!({"id": r.get::<i64, _>(0), "author": r.get::<String, _>(1), "text": r.get::<String, _>(2), "at": r.get::<i64, _>(3)}))
-                    .collect::<Vec<_>>();
-                let others = sqlx::query(
-                    "SELECT id, status, track, opened_at, channel FROM care_cases WHERE customer = $1 AND id <> $2 ORDER BY opened_at DESC LIMIT 20",
-                )
-                .bind(&case.customer)
-                .bind(id)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| json!({"id": r.get::<i64, _>(0), "status": r.get::<String, _>(1), "track": r.get::<String, _>(2), "opened_at": r.get::<i64, _>(3), "channel": r.get::<String, _>(4)}))
+                .map(|r| json!({"id": r.get::<i64, _>(0), "author": r.get::<String, _>(1), "text": r.get::<String, _>(2), "at": r.get::<i64, _>(3)}))
                 .collect::<Vec<_>>();
-                let audit = self.care_audit(Some(id), 0, 200).await?;
-                Ok(json!({
-                    "case": case, "mentions": linked, "replies": replies, "notes": notes,
-                    "history": history, "other_cases": others, "audit": audit,
-                }))
-            })
+            let others = sqlx::query(
+                "SELECT id, status, track, opened_at, channel FROM care_cases WHERE customer = $1 AND id <> $2 ORDER BY opened_at DESC LIMIT 20",
+            )
+            .bind(&case.customer)
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| json!({"id": r.get::<i64, _>(0), "status": r.get::<String, _>(1), "track": r.get::<String, _>(2), "opened_at": r.get::<i64, _>(3), "channel": r.get::<String, _>(4)}))
+            .collect::<Vec<_>>();
+            let audit = self.care_audit(Some(id), 0, 200).await?;
+            Ok(json!({
+                "case": case, "mentions": linked, "replies": replies, "notes": notes,
+                "history": history, "other_cases": others, "audit": audit,
+            }))
+        })
     }
 
     /// Moves cases to `agent` (shift lead, single or bulk). All or nothing: an unknown agent, a
@@ -666,75 +659,75 @@ impl Store {
         now: i64,
     ) -> Result<Vec<i64>, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = async {
-                    let agents = load_agents(&mut w).await?;
-                    let a = agents.iter().find(|a| a.name == agent).ok_or_else(|| {
-                        CareError::NotFound(format!(
-                            "no agent `{agent}`; see `sunward agents list`"
-                        ))
-                    })?;
-                    let open = open_counts(&mut w).await?;
-                    let mut moving = Vec::new();
-                    for &id in ids {
-                        let case = get_case(&mut w, id, now).await?;
-                        if !OPEN_STATUSES.contains(&case.status.as_str()) {
-                            return Err(CareError::Conflict(format!(
-                                "case {id} is {}; only open cases can be moved",
-                                case.status
-                            )));
-                        }
-                        if case.owner.as_deref() != Some(agent) {
-                            moving.push(case);
-                        }
-                    }
-                    let have = open.get(agent).copied().unwrap_or(0);
-                    if have + moving.len() as i64 > a.capacity {
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = async {
+                let agents = load_agents(&mut w).await?;
+                let a = agents.iter().find(|a| a.name == agent).ok_or_else(|| {
+                    CareError::NotFound(format!(
+                        "no agent `{agent}`; see `sunward agents list`"
+                    ))
+                })?;
+                let open = open_counts(&mut w).await?;
+                let mut moving = Vec::new();
+                for &id in ids {
+                    let case = get_case(&mut w, id, now).await?;
+                    if !OPEN_STATUSES.contains(&case.status.as_str()) {
                         return Err(CareError::Conflict(format!(
-                            "`{agent}` has {have} of {} open cases; {} more would exceed the capacity. Nothing was moved",
-                            a.capacity,
-                            moving.len()
+                            "case {id} is {}; only open cases can be moved",
+                            case.status
                         )));
                     }
-                    for case in &moving {
-                        set_owner(&mut w, case.id, agent, now).await?;
-                        audit(&mut w, now, &who.name, "reassign", Some(case.id), json!({ "from": case.owner, "to": agent }))
-                            .await?;
+                    if case.owner.as_deref() != Some(agent) {
+                        moving.push(case);
                     }
-                    Ok(moving.iter().map(|c| c.id).collect())
                 }
-                .await;
-                end(&mut w, r).await
-            })
+                let have = open.get(agent).copied().unwrap_or(0);
+                if have + moving.len() as i64 > a.capacity {
+                    return Err(CareError::Conflict(format!(
+                        "`{agent}` has {have} of {} open cases; {} more would exceed the capacity. Nothing was moved",
+                        a.capacity,
+                        moving.len()
+                    )));
+                }
+                for case in &moving {
+                    set_owner(&mut w, case.id, agent, now).await?;
+                    audit(&mut w, now, &who.name, "reassign", Some(case.id), json!({ "from": case.owner, "to": agent }))
+                        .await?;
+                }
+                Ok(moving.iter().map(|c| c.id).collect())
+            }
+            .await;
+            end(&mut w, r).await
+        })
     }
 
     /// An agent takes a case. One owner at a time: someone else's case is a conflict naming them.
     pub async fn care_claim(&self, who: &Principal, id: i64, now: i64) -> Result<(), CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = async {
-                    let case = get_case(&mut w, id, now).await?;
-                    match &case.owner {
-                        Some(o) if o == &who.name => return Ok(()),
-                        Some(o) => {
-                            return Err(CareError::Conflict(format!(
-                                "case {id} is owned by `{o}`, who is on it; a lead can move it"
-                            )))
-                        }
-                        None => {}
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = async {
+                let case = get_case(&mut w, id, now).await?;
+                match &case.owner {
+                    Some(o) if o == &who.name => return Ok(()),
+                    Some(o) => {
+                        return Err(CareError::Conflict(format!(
+                            "case {id} is owned by `{o}`, who is on it; a lead can move it"
+                        )))
                     }
-                    if !OPEN_STATUSES.contains(&case.status.as_str()) {
-                        return Err(CareError::Conflict(format!("case {id} is {}", case.status)));
-                    }
-                    set_owner(&mut w, id, &who.name, now).await?;
-                    audit(&mut w, now, &who.name, "claim", Some(id), json!({})).await?;
-                    Ok(())
+                    None => {}
                 }
-                .await;
-                end(&mut w, r).await
-            })
+                if !OPEN_STATUSES.contains(&case.status.as_str()) {
+                    return Err(CareError::Conflict(format!("case {id} is {}", case.status)));
+                }
+                set_owner(&mut w, id, &who.name, now).await?;
+                audit(&mut w, now, &who.name, "claim", Some(id), json!({})).await?;
+                Ok(())
+            }
+            .await;
+            end(&mut w, r).await
+        })
     }
 
     /// Writes a reply. Tracks that need approval, grants above the playbook's limits and grants
@@ -747,95 +740,95 @@ impl Store {
         now: i64,
     ) -> Result<ReplyRow, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let res = async {
-                    let case = get_case(&mut w, r.case_id, now).await?;
-                    match &case.owner {
-                        Some(o) if o != &who.name && !is_lead(who) => {
-                            return Err(CareError::Conflict(format!(
-                                "case {} is owned by `{o}`; only the owner (or a lead) replies",
-                                case.id
-                            )))
-                        }
-                        None => {
-                            set_owner(&mut w, case.id, &who.name, now).await?;
-                            audit(&mut w, now, &who.name, "claim", Some(case.id), json!({ "by_reply": true })).await?;
-                        }
-                        _ => {}
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let res = async {
+                let case = get_case(&mut w, r.case_id, now).await?;
+                match &case.owner {
+                    Some(o) if o != &who.name && !is_lead(who) => {
+                        return Err(CareError::Conflict(format!(
+                            "case {} is owned by `{o}`; only the owner (or a lead) replies",
+                            case.id
+                        )))
                     }
-                    if case.status == "closed" {
-                        return Err(CareError::Conflict(format!("case {} is closed", case.id)));
+                    None => {
+                        set_owner(&mut w, case.id, &who.name, now).await?;
+                        audit(&mut w, now, &who.name, "claim", Some(case.id), json!({ "by_reply": true })).await?;
                     }
-                    let track = pb.track(&case.track);
-                    if track.is_some_and(|t| t.private_reply) && r.via == "public" {
-                        return Err(CareError::BadArgs(format!(
-                            "track `{}` moves the conversation off the public channel: reply via dm or email",
-                            case.track
-                        )));
-                    }
-                    let grant = r.grant_cents as f64 / 100.0;
-                    let linked = load_agents(&mut w)
-                        .await?
-                        .iter()
-                        .find(|a| a.name == who.name)
-                        .is_some_and(|a| {
-                            a.links.iter().any(|l| l.trim_start_matches('@').eq_ignore_ascii_case(case.customer.trim_start_matches('@')))
-                        })
-                        || who.name.eq_ignore_ascii_case(case.customer.trim_start_matches('@'));
-                    let mut flags = Vec::new();
-                    let mut needed = 0;
-                    if track.is_some_and(|t| t.needs_approval) {
-                        needed = 1;
-                    }
-                    if r.grant_cents > 0 {
-                        if grant > pb.approval_above {
-                            needed = needed.max(1);
-                        }
-                        if grant > pb.second_approval_above {
-                            needed = 2;
-                            flags.push("above_second_approval_limit".to_string());
-                        }
-                        if linked {
-                            needed = 2;
-                            flags.push("agent_customer_linked".to_string());
-                        }
-                    }
-                    let status = if needed == 0 { "sent" } else { "pending" };
-                    let id: i64 = sqlx::query(
-                        "INSERT INTO care_replies (case_id, author, text, via, grant_cents, status, needed, flags, created_at, sent_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                    )
-                    .bind(case.id)
-                    .bind(&who.name)
-                    .bind(&r.text)
-                    .bind(&r.via)
-                    .bind(r.grant_cents)
-                    .bind(status)
-                    .bind(needed)
-                    .bind(serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()))
-                    .bind(now)
-                    .bind((needed == 0).then_some(now))
-                    .fetch_one(&mut *w)
-                    .await?
-                    .try_get(0)?;
-                    let detail = json!({ "reply": id, "via": r.via, "grant": grant, "needed": needed, "flags": flags });
-                    audit(&mut w, now, &who.name, if needed == 0 { "reply" } else { "reply_for_approval" }, Some(case.id), detail.clone()).await?;
-                    if r.grant_cents > 0 {
-                        audit(&mut w, now, &who.name, "grant", Some(case.id), detail).await?;
-                    }
-                    if needed == 0 {
-                        mark_response(&mut w, case.id, now, now).await?;
-                    }
-                    let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
-                        .bind(id)
-                        .fetch_one(&mut *w)
-                        .await?;
-                    Ok(reply_row(&row)?)
+                    _ => {}
                 }
-                .await;
-                end(&mut w, res).await
-            })
+                if case.status == "closed" {
+                    return Err(CareError::Conflict(format!("case {} is closed", case.id)));
+                }
+                let track = pb.track(&case.track);
+                if track.is_some_and(|t| t.private_reply) && r.via == "public" {
+                    return Err(CareError::BadArgs(format!(
+                        "track `{}` moves the conversation off the public channel: reply via dm or email",
+                        case.track
+                    )));
+                }
+                let grant = r.grant_cents as f64 / 100.0;
+                let linked = load_agents(&mut w)
+                    .await?
+                    .iter()
+                    .find(|a| a.name == who.name)
+                    .is_some_and(|a| {
+                        a.links.iter().any(|l| l.trim_start_matches('@').eq_ignore_ascii_case(case.customer.trim_start_matches('@')))
+                    })
+                    || who.name.eq_ignore_ascii_case(case.customer.trim_start_matches('@'));
+                let mut flags = Vec::new();
+                let mut needed = 0;
+                if track.is_some_and(|t| t.needs_approval) {
+                    needed = 1;
+                }
+                if r.grant_cents > 0 {
+                    if grant > pb.approval_above {
+                        needed = needed.max(1);
+                    }
+                    if grant > pb.second_approval_above {
+                        needed = 2;
+                        flags.push("above_second_approval_limit".to_string());
+                    }
+                    if linked {
+                        needed = 2;
+                        flags.push("agent_customer_linked".to_string());
+                    }
+                }
+                let status = if needed == 0 { "sent" } else { "pending" };
+                let id: i64 = sqlx::query(
+                    "INSERT INTO care_replies (case_id, author, text, via, grant_cents, status, needed, flags, created_at, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(case.id)
+                .bind(&who.name)
+                .bind(&r.text)
+                .bind(&r.via)
+                .bind(r.grant_cents)
+                .bind(status)
+                .bind(needed)
+                .bind(serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()))
+                .bind(now)
+                .bind((needed == 0).then_some(now))
+                .fetch_one(&mut *w)
+                .await?
+                .try_get(0)?;
+                let detail = json!({ "reply": id, "via": r.via, "grant": grant, "needed": needed, "flags": flags });
+                audit(&mut w, now, &who.name, if needed == 0 { "reply" } else { "reply_for_approval" }, Some(case.id), detail.clone()).await?;
+                if r.grant_cents > 0 {
+                    audit(&mut w, now, &who.name, "grant", Some(case.id), detail).await?;
+                }
+                if needed == 0 {
+                    mark_response(&mut w, case.id, now, now).await?;
+                }
+                let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *w)
+                    .await?;
+                Ok(reply_row(&row)?)
+            }
+            .await;
+            end(&mut w, res).await
+        })
     }
 
     /// Approve, edit (approve with a new text) or reject a pending reply. Nobody approves their
@@ -853,106 +846,106 @@ impl Store {
         now: i64,
     ) -> Result<ReplyRow, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let res = async {
-                    let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
-                        .bind(reply_id)
-                        .fetch_optional(&mut *w)
-                        .await?
-                        .ok_or_else(|| CareError::NotFound(format!("no reply {reply_id}")))?;
-                    let reply = reply_row(&row)?;
-                    if reply.status != "pending" {
-                        return Err(CareError::Conflict(format!(
-                            "reply {reply_id} is {}, not waiting for approval",
-                            reply.status
-                        )));
-                    }
-                    if reply.author == who.name {
-                        return Err(CareError::Forbidden(format!(
-                            "`{}` wrote reply {reply_id}; nobody approves their own reply",
-                            who.name
-                        )));
-                    }
-                    let mut approvals: Vec<Value> = reply.approvals.as_array().cloned().unwrap_or_default();
-                    if approvals.iter().any(|a| a["name"] == json!(who.name)) {
-                        return Err(CareError::Conflict(format!(
-                            "`{}` already approved reply {reply_id}; it needs a different second approver",
-                            who.name
-                        )));
-                    }
-                    let case = get_case(&mut w, reply.case_id, now).await?;
-                    let roles: Vec<String> = match pb.track(&case.track) {
-                        Some(t) if t.needs_approval => t.approver_roles.clone(),
-                        _ => vec!["lead".into(), "exec".into()],
-                    };
-                    if who.role != Role::Admin && !roles.iter().any(|r| r == who.role.as_str()) {
-                        return Err(CareError::Forbidden(format!(
-                            "replies on track `{}` are approved by {}; `{}` is {}",
-                            case.track,
-                            roles.join(" or "),
-                            who.name,
-                            who.role
-                        )));
-                    }
-                    match decision {
-                        Decision::Reject => {
-                            let reason = reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
-                                CareError::BadArgs("a rejection needs a reason the agent can act on".into())
-                            })?;
-                            sqlx::query("UPDATE care_replies SET status = 'rejected', reason = $1 WHERE id = $2")
-                                .bind(reason)
-                                .bind(reply_id)
-                                .execute(&mut *w)
-                                .await?;
-                            audit(&mut w, now, &who.name, "reject", Some(case.id), json!({ "reply": reply_id, "reason": reason }))
-                                .await?;
-                        }
-                        Decision::Approve | Decision::Edit => {
-                            let edited = decision == Decision::Edit;
-                            if edited {
-                                let t = text.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-                                    CareError::BadArgs("edit needs the new text".into())
-                                })?;
-                                sqlx::query("UPDATE care_replies SET text = $1 WHERE id = $2")
-                                    .bind(t)
-                                    .bind(reply_id)
-                                    .execute(&mut *w)
-                                    .await?;
-                            }
-                            approvals.push(json!({ "name": who.name, "role": who.role, "at": now, "edited": edited }));
-                            let done = approvals.len() as i64 >= reply.needed;
-                            sqlx::query("UPDATE care_replies SET approvals = $1, status = $2, sent_at = $3, reason = $4 WHERE id = $5")
-                                .bind(Value::Array(approvals.clone()).to_string())
-                                .bind(if done { "sent" } else { "pending" })
-                                .bind(done.then_some(now))
-                                .bind(reason)
-                                .bind(reply_id)
-                                .execute(&mut *w)
-                                .await?;
-                            audit(
-                                &mut w,
-                                now,
-                                &who.name,
-                                if edited { "approve_edited" } else { "approve" },
-                                Some(case.id),
-                                json!({ "reply": reply_id, "approvals": approvals.len(), "needed": reply.needed, "grant": reply.grant, "reason": reason }),
-                            )
-                            .await?;
-                            if done {
-                                mark_response(&mut w, case.id, now, now).await?;
-                            }
-                        }
-                    }
-                    let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
-                        .bind(reply_id)
-                        .fetch_one(&mut *w)
-                        .await?;
-                    Ok(reply_row(&row)?)
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let res = async {
+                let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
+                    .bind(reply_id)
+                    .fetch_optional(&mut *w)
+                    .await?
+                    .ok_or_else(|| CareError::NotFound(format!("no reply {reply_id}")))?;
+                let reply = reply_row(&row)?;
+                if reply.status != "pending" {
+                    return Err(CareError::Conflict(format!(
+                        "reply {reply_id} is {}, not waiting for approval",
+                        reply.status
+                    )));
                 }
-                .await;
-                end(&mut w, res).await
-            })
+                if reply.author == who.name {
+                    return Err(CareError::Forbidden(format!(
+                        "`{}` wrote reply {reply_id}; nobody approves their own reply",
+                        who.name
+                    )));
+                }
+                let mut approvals: Vec<Value> = reply.approvals.as_array().cloned().unwrap_or_default();
+                if approvals.iter().any(|a| a["name"] == json!(who.name)) {
+                    return Err(CareError::Conflict(format!(
+                        "`{}` already approved reply {reply_id}; it needs a different second approver",
+                        who.name
+                    )));
+                }
+                let case = get_case(&mut w, reply.case_id, now).await?;
+                let roles: Vec<String> = match pb.track(&case.track) {
+                    Some(t) if t.needs_approval => t.approver_roles.clone(),
+                    _ => vec!["lead".into(), "exec".into()],
+                };
+                if who.role != Role::Admin && !roles.iter().any(|r| r == who.role.as_str()) {
+                    return Err(CareError::Forbidden(format!(
+                        "replies on track `{}` are approved by {}; `{}` is {}",
+                        case.track,
+                        roles.join(" or "),
+                        who.name,
+                        who.role
+                    )));
+                }
+                match decision {
+                    Decision::Reject => {
+                        let reason = reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+                            CareError::BadArgs("a rejection needs a reason the agent can act on".into())
+                        })?;
+                        sqlx::query("UPDATE care_replies SET status = 'rejected', reason = $1 WHERE id = $2")
+                            .bind(reason)
+                            .bind(reply_id)
+                            .execute(&mut *w)
+                            .await?;
+                        audit(&mut w, now, &who.name, "reject", Some(case.id), json!({ "reply": reply_id, "reason": reason }))
+                            .await?;
+                    }
+                    Decision::Approve | Decision::Edit => {
+                        let edited = decision == Decision::Edit;
+                        if edited {
+                            let t = text.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+                                CareError::BadArgs("edit needs the new text".into())
+                            })?;
+                            sqlx::query("UPDATE care_replies SET text = $1 WHERE id = $2")
+                                .bind(t)
+                                .bind(reply_id)
+                                .execute(&mut *w)
+                                .await?;
+                        }
+                        approvals.push(json!({ "name": who.name, "role": who.role, "at": now, "edited": edited }));
+                        let done = approvals.len() as i64 >= reply.needed;
+                        sqlx::query("UPDATE care_replies SET approvals = $1, status = $2, sent_at = $3, reason = $4 WHERE id = $5")
+                            .bind(Value::Array(approvals.clone()).to_string())
+                            .bind(if done { "sent" } else { "pending" })
+                            .bind(done.then_some(now))
+                            .bind(reason)
+                            .bind(reply_id)
+                            .execute(&mut *w)
+                            .await?;
+                        audit(
+                            &mut w,
+                            now,
+                            &who.name,
+                            if edited { "approve_edited" } else { "approve" },
+                            Some(case.id),
+                            json!({ "reply": reply_id, "approvals": approvals.len(), "needed": reply.needed, "grant": reply.grant, "reason": reason }),
+                        )
+                        .await?;
+                        if done {
+                            mark_response(&mut w, case.id, now, now).await?;
+                        }
+                    }
+                }
+                let row = sqlx::query(&format!("SELECT {REPLY_COLUMNS} FROM care_replies WHERE id = $1"))
+                    .bind(reply_id)
+                    .fetch_one(&mut *w)
+                    .await?;
+                Ok(reply_row(&row)?)
+            }
+            .await;
+            end(&mut w, res).await
+        })
     }
 
     /// Replies waiting for approval (newest first).
@@ -979,67 +972,67 @@ impl Store {
         now: i64,
     ) -> Result<CaseRow, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let res = async {
-                    let case = get_case(&mut w, id, now).await?;
-                    if let Some(o) = &case.owner {
-                        if o != &who.name && !is_lead(who) && !matches!(change, CaseChange::Note(_)) {
-                            return Err(CareError::Conflict(format!(
-                                "case {id} is owned by `{o}`; only the owner (or a lead) changes it"
-                            )));
-                        }
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let res = async {
+                let case = get_case(&mut w, id, now).await?;
+                if let Some(o) = &case.owner {
+                    if o != &who.name && !is_lead(who) && !matches!(change, CaseChange::Note(_)) {
+                        return Err(CareError::Conflict(format!(
+                            "case {id} is owned by `{o}`; only the owner (or a lead) changes it"
+                        )));
                     }
-                    match &change {
-                        CaseChange::Note(text) => {
-                            sqlx::query("INSERT INTO care_notes (case_id, author, text, at) VALUES ($1, $2, $3, $4)")
-                                .bind(id)
-                                .bind(&who.name)
-                                .bind(text)
-                                .bind(now)
-                                .execute(&mut *w)
-                                .await?;
-                        }
-                        CaseChange::Tags { add, remove } => {
-                            let mut tags = case.tags.clone();
-                            for t in add {
-                                if !tags.contains(t) {
-                                    tags.push(t.clone());
-                                }
-                            }
-                            tags.retain(|t| !remove.contains(t));
-                            sqlx::query("UPDATE care_cases SET tags = $1, updated_at = $2 WHERE id = $3")
-                                .bind(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()))
-                                .bind(now)
-                                .bind(id)
-                                .execute(&mut *w)
-                                .await?;
-                        }
-                        CaseChange::Status(st) => {
-                            let follow = (st == "resolved").then_some(now + pb.follow_up_after_ms);
-                            if case.status == "closed" {
-                                return Err(CareError::Conflict(format!("case {id} is closed")));
-                            }
-                            sqlx::query(
-                                "UPDATE care_cases SET status = $1, updated_at = $2, \
-                                 resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END, \
-                                 closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE closed_at END, \
-                                 follow_up_at = COALESCE($3, follow_up_at) WHERE id = $4",
-                            )
-                            .bind(st)
+                }
+                match &change {
+                    CaseChange::Note(text) => {
+                        sqlx::query("INSERT INTO care_notes (case_id, author, text, at) VALUES ($1, $2, $3, $4)")
+                            .bind(id)
+                            .bind(&who.name)
+                            .bind(text)
                             .bind(now)
-                            .bind(follow)
+                            .execute(&mut *w)
+                            .await?;
+                    }
+                    CaseChange::Tags { add, remove } => {
+                        let mut tags = case.tags.clone();
+                        for t in add {
+                            if !tags.contains(t) {
+                                tags.push(t.clone());
+                            }
+                        }
+                        tags.retain(|t| !remove.contains(t));
+                        sqlx::query("UPDATE care_cases SET tags = $1, updated_at = $2 WHERE id = $3")
+                            .bind(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()))
+                            .bind(now)
                             .bind(id)
                             .execute(&mut *w)
                             .await?;
-                            audit(&mut w, now, &who.name, st, Some(id), json!({ "from": case.status })).await?;
-                        }
                     }
-                    get_case(&mut w, id, now).await
+                    CaseChange::Status(st) => {
+                        let follow = (st == "resolved").then_some(now + pb.follow_up_after_ms);
+                        if case.status == "closed" {
+                            return Err(CareError::Conflict(format!("case {id} is closed")));
+                        }
+                        sqlx::query(
+                            "UPDATE care_cases SET status = $1, updated_at = $2, \
+                             resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END, \
+                             closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE closed_at END, \
+                             follow_up_at = COALESCE($3, follow_up_at) WHERE id = $4",
+                        )
+                        .bind(st)
+                        .bind(now)
+                        .bind(follow)
+                        .bind(id)
+                        .execute(&mut *w)
+                        .await?;
+                        audit(&mut w, now, &who.name, st, Some(id), json!({ "from": case.status })).await?;
+                    }
                 }
-                .await;
-                end(&mut w, res).await
-            })
+                get_case(&mut w, id, now).await
+            }
+            .await;
+            end(&mut w, res).await
+        })
     }
 
     /// The audit log, oldest first, optionally of one case.
@@ -1050,27 +1043,27 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditRow>, StoreError> {
         on_db!(self, s => {
-                let rows = sqlx::query(
-                    "SELECT id, at, actor, action, case_id, detail FROM care_audit \
-                     WHERE ($1 IS NULL OR case_id = $1) AND at >= $2 ORDER BY id LIMIT $3",
-                )
-                .bind(case_id)
-                .bind(since)
-                .bind(limit.clamp(1, 1_000_000))
-                .fetch_all(s.read_pool())
-                .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| AuditRow {
-                        id: r.get(0),
-                        at: r.get(1),
-                        actor: r.get(2),
-                        action: r.get(3),
-                        case_id: r.get(4),
-                        detail: serde_json::from_str(&r.get::<String, _>(5)).unwrap_or(Value::Null),
-                    })
-                    .collect())
-            })
+            let rows = sqlx::query(
+                "SELECT id, at, actor, action, case_id, detail FROM care_audit \
+                 WHERE ($1 IS NULL OR case_id = $1) AND at >= $2 ORDER BY id LIMIT $3",
+            )
+            .bind(case_id)
+            .bind(since)
+            .bind(limit.clamp(1, 1_000_000))
+            .fetch_all(s.read_pool())
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| AuditRow {
+                    id: r.get(0),
+                    at: r.get(1),
+                    actor: r.get(2),
+                    action: r.get(3),
+                    case_id: r.get(4),
+                    detail: serde_json::from_str(&r.get::<String, _>(5)).unwrap_or(Value::Null),
+                })
+                .collect())
+        })
     }
 
     /// Drill hook (issue 6): see [`crate::care::first_approved_response_after`].
@@ -1080,17 +1073,17 @@ impl Store {
         since: i64,
     ) -> Result<Option<i64>, StoreError> {
         on_db!(self, s => {
-                let r = sqlx::query(
-                    "SELECT MIN(r.sent_at) FROM care_replies r JOIN care_cases c ON c.id = r.case_id \
-                     WHERE r.status = 'sent' AND r.sent_at >= $1 AND c.drill = 1 AND EXISTS ( \
-                       SELECT 1 FROM care_triage t WHERE t.case_id = c.id AND t.outcome = 'open' AND SUBSTR(t.source, 1, LENGTH($2)) = $2)",
-                )
-                .bind(since)
-                .bind(source_prefix)
-                .fetch_one(s.read_pool())
-                .await?;
-                Ok(r.try_get(0)?)
-            })
+            let r = sqlx::query(
+                "SELECT MIN(r.sent_at) FROM care_replies r JOIN care_cases c ON c.id = r.case_id \
+                 WHERE r.status = 'sent' AND r.sent_at >= $1 AND c.drill = 1 AND EXISTS ( \
+                   SELECT 1 FROM care_triage t WHERE t.case_id = c.id AND t.outcome = 'open' AND SUBSTR(t.source, 1, LENGTH($2)) = $2)",
+            )
+            .bind(since)
+            .bind(source_prefix)
+            .fetch_one(s.read_pool())
+            .await?;
+            Ok(r.try_get(0)?)
+        })
     }
 }
 

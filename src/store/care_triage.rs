@@ -540,8 +540,6 @@ dual! {
     }
 }
 
-
-
 impl Store {
     /// Triages up to `limit` mentions stored since the last pass.
     pub async fn care_triage(
@@ -552,20 +550,20 @@ impl Store {
         limit: i64,
     ) -> Result<Pass, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = triage_chunk(&mut w, pb, version, now, limit).await;
-                end(&mut w, r).await
-            })
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = triage_chunk(&mut w, pb, version, now, limit).await;
+            end(&mut w, r).await
+        })
     }
 
     pub async fn care_tick(&self, pb: &Playbook, now: i64) -> Result<Pass, CareError> {
         on_db!(self, s => {
-                let mut w = s.writer().await?;
-                begin(&mut w).await?;
-                let r = tick_in(&mut w, pb, now).await;
-                end(&mut w, r).await
-            })
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r = tick_in(&mut w, pb, now).await;
+            end(&mut w, r).await
+        })
     }
 }
 

@@ -272,7 +272,10 @@ impl PgStore {
             .bind(&ids)
             .fetch_all(&mut *tx)
             .await?;
-            out.latest = rows.iter().map(super::rows::pg::stored_mention).collect::<Result<_, _>>()?;
+            out.latest = rows
+                .iter()
+                .map(super::rows::pg::stored_mention)
+                .collect::<Result<_, _>>()?;
         }
         tx.commit().await?;
         Ok(out)

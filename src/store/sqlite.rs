@@ -212,7 +212,10 @@ impl SqliteStore {
             .bind(before)
             .fetch_all(&mut *conn)
             .await?;
-            out.latest = rows.iter().map(super::rows::sq::stored_mention).collect::<Result<_, _>>()?;
+            out.latest = rows
+                .iter()
+                .map(super::rows::sq::stored_mention)
+                .collect::<Result<_, _>>()?;
         }
 
         for (source, source_id) in &batch.deletes {
@@ -503,7 +506,6 @@ impl SqliteStore {
 pub(super) const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.channel, m.created_at, m.text, m.author_handle, \
      m.author_name, m.author_followers, m.author_verified, m.url, m.lang, m.in_reply_to, m.inbound, \
      m.sentiment, m.label, m.influence, m.topics";
-
 
 fn counts_at(row: &SqliteRow, i: usize) -> Result<Counts, sqlx::Error> {
     Ok(Counts {

@@ -70,6 +70,9 @@ pub async fn fresh_pg_db() -> Option<String> {
         .execute(&mut c)
         .await
         .expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).expect("URL with a database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .expect("URL with a database");
     Some(format!("{base}/{name}"))
 }
