@@ -55,6 +55,15 @@ pub enum BenchCmd {
     },
     /// Crisis detection quality on real background with injected bursts, and its ingest overhead
     Detect(crate::bench_detect::DetectArgs),
+    /// Latency of events between two sites on one PostgreSQL database: a mention stored by
+    /// one Sunward reaches the other's event bus (LISTEN/NOTIFY); target 2 s
+    Sites {
+        /// A PostgreSQL database both sites use (`postgres://...`); the bench adds rows to it
+        #[arg(long)]
+        db: String,
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+    },
     /// Latency from `POST /api/v1/mentions` to the SSE event, over loopback
     Sse {
         #[arg(long, default_value_t = 300)]
@@ -73,6 +82,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             extra,
         } => bench_sentiment_eval(&data, warmup, &extra),
         BenchCmd::Sse { count } => bench_sse(count).await,
+        BenchCmd::Sites { db, count } => bench_sites(&db, count).await,
         BenchCmd::Detect(a) => crate::bench_detect::run(a).await,
     }
 }
@@ -338,6 +348,73 @@ fn bench_sentiment_eval(data: &Path, warmup: usize, extra: &[PathBuf]) -> anyhow
         }
         tracing::debug!(set = %name, secs = t.elapsed().as_secs_f64(), "evaluated");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_sites(db: &str, count: usize) -> anyhow::Result<ExitCode> {
+    let target = crate::store::DbTarget::parse(db);
+    if !target.is_postgres() {
+        eprintln!("error: --db must be a postgres:// URL: the bench measures two sites sharing one PostgreSQL database");
+        return Ok(ExitCode::from(2));
+    }
+    let start = || {
+        App::start(AppOptions {
+            db: Some(target.clone()),
+            demo: false,
+            config: None,
+            clock: None,
+            wall_profile: None,
+        })
+    };
+    let austin = start().await?;
+    let singapore = start().await?;
+    let mut rx = singapore.subscribe();
+    // Let both relays connect their listeners before measuring.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let run = format!("{:08x}", rand::random::<u32>());
+    let mut lat = Vec::with_capacity(count);
+    for i in 0..count {
+        let id = format!("relay-{run}-{i}");
+        let m = crate::model::Mention {
+            source: "bench".into(),
+            source_id: id.clone(),
+            channel: "x".into(),
+            created_at: chrono::Utc::now().timestamp_millis(),
+            text: "cross-site latency probe".into(),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        austin.ingestor().ingest_mentions("bench", vec![m]).await?;
+        let arrived = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match rx.recv().await {
+                    Ok(crate::events::Event::Mentions { latest, .. })
+                        if latest.iter().any(|s| s.mention.source_id == id) =>
+                    {
+                        return Some(Instant::now());
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return None,
+                }
+            }
+        })
+        .await;
+        match arrived {
+            Ok(Some(at)) => lat.push(at.duration_since(t).as_secs_f64() * 1000.0),
+            _ => {
+                anyhow::bail!("mention {id} stored at one site never reached the other within 5 s")
+            }
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{}",
+        json!({"bench": "sites", "count": lat.len(), "p50_ms": round(pct(0.5)), "p99_ms": round(pct(0.99)),
+               "max_ms": round(pct(1.0)), "target_ms": 2000,
+               "note": "store at one site (commit) to the event on the other site's bus"})
+    );
     Ok(ExitCode::SUCCESS)
 }
 

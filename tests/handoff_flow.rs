@@ -613,4 +613,49 @@ async fn a_handoff_to_a_site_without_agents_or_to_itself_is_refused() {
     assert!(e.contains("from: unknown site `paris`"), "{e}");
     let e = err_text(t.app.dispatch("handoff.ack", json!({"id": 42})).await);
     assert!(e.contains("id: no handoff brief 42"), "{e}");
+
+    // Singapore's only agent is away. With nothing to move, the handoff goes through (a quiet
+    // shift needs nobody online); with a case to move it is refused and the case stays.
+    t.agent("sia", "agent", "singapore", &[], "away").await;
+    let quiet = t
+        .as_(
+            "maria",
+            Role::Lead,
+            "handoff.create",
+            json!({"from": "austin", "to": "singapore"}),
+        )
+        .await
+        .expect("create")["brief"]["id"]
+        .clone();
+    let r = t
+        .as_("maria", Role::Lead, "handoff.sign", json!({"id": quiet}))
+        .await
+        .expect("an empty handoff signs");
+    assert_eq!(r["transfer"]["moved"], json!([]));
+    t.agent("al", "agent", "austin", &[], "online").await;
+    t.post("q1", "c9", "My suitcase is lost, please help").await;
+    assert_eq!(t.case_of("c9").await["owner"], "al");
+    let busy = t
+        .as_(
+            "maria",
+            Role::Lead,
+            "handoff.create",
+            json!({"from": "austin", "to": "singapore"}),
+        )
+        .await
+        .expect("create")["brief"]["id"]
+        .clone();
+    let e = err_text(
+        t.as_("maria", Role::Lead, "handoff.sign", json!({"id": busy}))
+            .await,
+    );
+    assert!(
+        e.contains("to: nobody at site `singapore` is online") && e.contains("sia away"),
+        "{e}"
+    );
+    assert_eq!(t.case_of("c9").await["owner"], "al");
+    assert_eq!(
+        t.admin("handoff.show", json!({"id": busy})).await["brief"]["status"],
+        "draft"
+    );
 }

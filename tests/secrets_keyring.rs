@@ -63,7 +63,7 @@ async fn secrets_go_to_the_keyring_and_never_to_the_file_or_the_database() {
         Some("keyring-held-secret")
     );
     // Another database's store does not see it.
-    let other = SecretStore::for_db(&dir.path().join("other.db"));
+    let other = SecretStore::for_db(dir.path().join("other.db"));
     assert_eq!(
         other.get("partner").await.expect("get"),
         SourceSecrets::default()

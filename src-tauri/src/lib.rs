@@ -26,9 +26,10 @@ pub const EVENT: &str = "sunward://event";
     about = "Sunward desktop: operator window and wall screens"
 )]
 pub struct Options {
-    /// SQLite database file [default: <user data dir>/sunward/sunward.db].
-    #[arg(long, env = "SUNWARD_DB")]
-    pub db: Option<PathBuf>,
+    /// SQLite database file, or a postgres:// URL when several sites share one database
+    /// [default: <user data dir>/sunward/sunward.db].
+    #[arg(long, env = "SUNWARD_DB", value_name = "PATH|URL")]
+    pub db: Option<String>,
     /// Demo scenario: `on`, `off`, or `auto` (= on while the database holds no mentions, so the
     /// wall is never empty). `--demo` alone means `on`.
     #[arg(long, env = "SUNWARD_DEMO", value_name = "on|off|auto", default_value = "auto",
@@ -85,11 +86,15 @@ fn parse_demo(s: &str) -> Result<Demo, String> {
 /// parent directory created) and the demo mode. `auto` opens the store once to count mentions:
 /// demo on when there are none, so the wall is never empty.
 pub async fn core_options(opts: &Options) -> anyhow::Result<AppOptions> {
-    let db = opts
-        .db
-        .clone()
-        .unwrap_or_else(sunward::config::default_db_path);
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let db = match &opts.db {
+        Some(d) => sunward::store::DbTarget::parse(d),
+        None => sunward::config::default_db_path().into(),
+    };
+    if let Some(dir) = db
+        .sqlite_path()
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the data directory {}: {e}; pass --db FILE",
@@ -101,14 +106,14 @@ pub async fn core_options(opts: &Options) -> anyhow::Result<AppOptions> {
         Demo::On => true,
         Demo::Off => false,
         Demo::Auto => {
-            let store = sunward::store::Store::open_sqlite(&db)
+            let store = sunward::store::Store::open(&db)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", db.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot open the database {db}: {e}"))?;
             store.mention_count().await? == 0
         }
     };
     Ok(AppOptions {
-        db: Some(db.into()),
+        db: Some(db),
         demo,
         config: opts.config.clone(),
         wall_profile: opts.wall_profile.clone(),
@@ -188,7 +193,7 @@ fn try_run(opts: Options) -> anyhow::Result<()> {
     let core = tauri::async_runtime::block_on(async {
         let core_opts = core_options(&opts).await?;
         tracing::info!(
-            db = %core_opts.db.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            db = %core_opts.db.as_ref().map(|p| p.to_string()).unwrap_or_default(),
             demo = core_opts.demo,
             profile = %core_opts.wall_profile.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in default".into()),
             "starting the core"
@@ -424,7 +429,7 @@ mod option_tests {
             let auto = opts(&["--db", db_arg, "--demo", "auto"]);
             let first = core_options(&auto).await.unwrap();
             assert!(first.demo, "no database yet: demo");
-            assert_eq!(first.db.as_deref(), Some(db.as_path()));
+            assert_eq!(first.db, Some(db.clone().into()));
             assert!(
                 core_options(&auto).await.unwrap().demo,
                 "empty database: demo"

@@ -244,9 +244,13 @@ async fn view_crisis(app: &App, args: Value) -> Result<Value, ApiError> {
         topic: alert.topic.clone(),
         channel: alert.channel.clone(),
     };
-    // The growth curve: an hour before the alert to the latest signal plus a little.
+    // The growth curve: an hour before the alert to now, or to a quarter of an hour after its
+    // latest signal when that is long past (or to the latest signal when a drill's clock runs
+    // ahead of the wall clock), at most a day.
+    let last = alert.last_at.max(alert.fired_at);
+    let now = app.clock().now_ms();
     let from = crate::store::minute_of(alert.fired_at - 60 * 60_000);
-    let to = crate::store::minute_of(alert.last_at.max(alert.fired_at) + 15 * 60_000)
+    let to = crate::store::minute_of(last.max(now.min(last + 15 * 60_000)) + 60_000)
         .min(from + 24 * 60 * 60_000);
     let curve = app.store().minutes(from, to, &filter).await?;
     let since_fire: Vec<_> = curve

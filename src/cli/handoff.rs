@@ -309,8 +309,14 @@ pub async fn run(cmd: HandoffCmd) -> anyhow::Result<ExitCode> {
             let Some(b) = store.handoff_get(id).await? else {
                 return fail(format!("id: no handoff brief {id}; see `sunward handoff list`"));
             };
-            let files =
-                crate::handoff::export::write_files(&b, &out, chrono::Utc::now().timestamp_millis())?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let ctx = Ctx {
+                store: &store,
+                now,
+                bus: None,
+            };
+            let offset = crate::handoff::api::offset_of(&ctx, &b.from_site).await;
+            let files = crate::handoff::export::write_files(&b, &out, now, offset)?;
             if actor.json {
                 print_json(&json!({ "files": files }))?;
             } else {

@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn file_is_0600_and_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SecretStore::for_db(&dir.path().join("s.db"));
+        let store = SecretStore::for_db(dir.path().join("s.db"));
         assert_eq!(store.file_get("a").unwrap(), SourceSecrets::default());
         let s = SourceSecrets {
             token: None,

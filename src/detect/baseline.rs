@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 const HOUR: i64 = 3_600_000;
 const DAY_HOURS: i64 = 24;
+/// Weeks of the same hour of week blended into the expectation.
+const WEEKS_BACK: i64 = 4;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HourAgg {
@@ -66,6 +68,33 @@ impl Baseline {
         }
     }
 
+    /// Days of history behind the expectation for `hour` (0 before the series started, at most
+    /// `history_days`): fewer days, a less certain expectation.
+    pub fn days_known(&self, hour: i64, history_days: i64) -> i64 {
+        self.first_hour
+            .map_or(0, |f| (hour - f).div_euclid(DAY_HOURS))
+            .clamp(0, history_days.max(0))
+    }
+
+    /// Share of stories with a crisis term over the `days` before `hour` (hours that know
+    /// them), and the stories it rests on.
+    pub fn terms_share(&self, hour: i64, days: i64) -> (f64, u64) {
+        let (mut n, mut t) = (0u64, 0u64);
+        for (_, a) in self
+            .hours
+            .range(hour - days * DAY_HOURS..hour)
+            .filter(|(_, a)| a.terms_known)
+        {
+            n += a.total as u64;
+            t += a.terms as u64;
+        }
+        if n == 0 {
+            (0.0, 0)
+        } else {
+            (t as f64 / n as f64, n)
+        }
+    }
+
     /// Drops history older than `keep_days` before `hour`.
     pub fn prune(&mut self, hour: i64, keep_days: i64) {
         let cut = hour - keep_days * DAY_HOURS;
@@ -102,7 +131,23 @@ impl Baseline {
         let m = median(&mut vals.clone());
         let cap = 2.0 * m + 3.0;
         let base = vals.iter_mut().map(|v| v.min(cap)).sum::<f64>() / vals.len() as f64;
-        Some(base * self.weekday_factor(hour, first))
+        let product = base * self.weekday_factor(hour, first);
+        // The same hour of the same weekday in the weeks before (Monday 08:00 is not Sunday
+        // 08:00 times a day factor): once two such weeks are known, blend them in, capped the
+        // same way against earlier spikes, weighted by how many there are.
+        let week: Vec<f64> = (1..=WEEKS_BACK)
+            .map(|w| hour - w * 7 * DAY_HOURS)
+            .filter(|h| *h >= first)
+            .map(|h| self.hours.get(&h).map_or(0.0, |a| a.total as f64))
+            .collect();
+        if week.len() < 2 {
+            return Some(product);
+        }
+        let wm = median(&mut week.clone());
+        let wcap = (2.0 * wm + 3.0).min(cap.max(2.0 * product + 3.0));
+        let n = week.len() as f64;
+        let weekly = week.iter().map(|v| v.min(wcap)).sum::<f64>() / n;
+        Some((n * weekly + 2.0 * product) / (n + 2.0))
     }
 
     fn weekday_factor(&self, hour: i64, first: i64) -> f64 {
@@ -144,24 +189,6 @@ impl Baseline {
             .expected_hour(other, history_days, warmup_days)
             .unwrap_or(here);
         Some((here * (1.0 - w) + there * w) / 60.0)
-    }
-
-    /// Usual crisis-term stories per hour over the `days` before `hour` (hours that know them),
-    /// with the share of those hours that had any above 2x the median rate capped like volume,
-    /// so yesterday's real crisis does not teach it to expect crises. None without such hours.
-    pub fn terms_per_hour(&self, hour: i64, days: i64) -> Option<f64> {
-        let mut v: Vec<f64> = self
-            .hours
-            .range(hour - days * DAY_HOURS..hour)
-            .filter(|(_, a)| a.terms_known)
-            .map(|(_, a)| a.terms as f64)
-            .collect();
-        if v.len() < 24 {
-            return None;
-        }
-        let cap = 2.0 * median(&mut v.clone()) + 2.0;
-        let n = v.len() as f64;
-        Some(v.iter_mut().map(|x| x.min(cap)).sum::<f64>() / n)
     }
 
     /// The share of negative stories over the `days` before `hour`, and the total it rests on.

@@ -65,6 +65,9 @@ pub struct DetectConfig {
     /// Stories with crisis terms in the window for a warning, and for a crisis.
     pub terms_min_stories: u32,
     pub terms_crisis_stories: u32,
+    /// Term stories must also be this unlikely (in standard deviations) against the key's usual
+    /// rate of term stories at that hour.
+    pub terms_z: f64,
     /// Stories not seen for this long are forgotten (reposts after that are a new story).
     pub story_hours: i64,
 }
@@ -88,6 +91,7 @@ impl Default for DetectConfig {
             terms_window_minutes: 30,
             terms_min_stories: 3,
             terms_crisis_stories: 10,
+            terms_z: 3.75,
             story_hours: 24,
         }
     }
@@ -643,6 +647,18 @@ impl Detector {
             };
             let evidence_stories = |since: i64| top_stories(stories, &s.recent, since);
 
+            // The expectation is itself uncertain: a mean of `n` same-hour counts errs by about
+            // sqrt(1/(n x hourly count) + cv_day^2/n) (cv_day = 0.2), on top of the traffic's own
+            // overdispersion. Few days of history (warm-up) widen the tail, so a young baseline
+            // does not cry wolf.
+            let n_days = s
+                .baseline
+                .days_known(minute.div_euclid(HOUR), cfg.history_days)
+                .max(1);
+            let od_of = |exp_window: f64, w: i64| -> f64 {
+                let per_hour = (exp_window * 60.0 / w as f64).max(0.5);
+                (cfg.overdispersion.powi(2) + (1.0 / per_hour + 0.04) / n_days as f64).sqrt()
+            };
             // Volume spike: the strongest window that fires.
             if exp.is_some() {
                 let mut best: Option<(f64, f64, i64, Bucket)> = None;
@@ -651,14 +667,16 @@ impl Detector {
                     if !acc.closed {
                         continue;
                     }
-                    if let Some((z, ratio)) = spike_test(acc.all, acc.exp as f64, cfg) {
+                    let od = od_of(acc.exp as f64, w);
+                    if let Some((z, ratio)) = spike_test_od(acc.all, acc.exp as f64, od, cfg) {
                         if best.map_or(true, |(bz, ..)| z > bz) {
                             best = Some((z, ratio, w, acc));
                         }
                     }
                 }
                 if let Some((z, ratio, w, acc)) = best {
-                    let drill = spike_test(acc.real, acc.exp as f64, cfg).is_none();
+                    let od = od_of(acc.exp as f64, w);
+                    let drill = spike_test_od(acc.real, acc.exp as f64, od, cfg).is_none();
                     let severity = if ratio >= 5.0 && acc.all >= 5 * cfg.min_volume {
                         Severity::Crisis
                     } else if ratio >= 3.0 {
@@ -741,13 +759,27 @@ impl Detector {
 
             // Crisis terms.
             let acc = window(cfg.terms_window_minutes);
-            // Many term stories AND unusual for this key: a busy topic where "crash" or "fire"
-            // turns up a few times an hour anyway needs well above its usual count.
-            let usual = s.baseline.terms_per_hour(hour, 7).unwrap_or(0.0)
-                * cfg.terms_window_minutes as f64
-                / 60.0;
-            let need_warn = (cfg.terms_min_stories as f64)
-                .max((3.0 * usual + 3.0 * usual.sqrt()).ceil()) as u32;
+            // Many term stories AND unusual for this key and hour: a busy topic where "crash" or
+            // "fire" turns up in ordinary talk needs well above its usual count. Usual = the
+            // 7-day share of term stories x the stories expected in the window (time of day
+            // aware), tested like volume (a `terms_z`-sigma event).
+            let (share, share_n) = s.baseline.terms_share(hour, 7);
+            let tw = window(cfg.terms_window_minutes);
+            let usual = if share_n >= 200 && tw.closed {
+                share * tw.exp as f64
+            } else {
+                0.0
+            };
+            let need_warn = if usual > 0.0 {
+                let p_max = normal_upper_tail(cfg.terms_z);
+                let mut k = cfg.terms_min_stories.max(1);
+                while nb_upper_tail(k, usual, cfg.overdispersion) > p_max && k < 100_000 {
+                    k += 1;
+                }
+                k
+            } else {
+                cfg.terms_min_stories
+            };
             let need_crisis = cfg.terms_crisis_stories.max(2 * need_warn);
             if acc.terms_all >= need_warn {
                 let since = end - cfg.terms_window_minutes * MINUTE;
@@ -803,6 +835,11 @@ fn round2(x: f64) -> f64 {
 /// happens several times a day, which is where quiet topics' false alarms came from. `z` is the
 /// tail's equivalent in standard deviations, for the evidence.
 pub fn spike_test(obs: u32, exp: f64, cfg: &DetectConfig) -> Option<(f64, f64)> {
+    spike_test_od(obs, exp, cfg.overdispersion, cfg)
+}
+
+/// [`spike_test`] with the relative spread of the expectation given (see `evaluate`).
+pub fn spike_test_od(obs: u32, exp: f64, od: f64, cfg: &DetectConfig) -> Option<(f64, f64)> {
     if obs < cfg.min_volume {
         return None;
     }
@@ -811,7 +848,7 @@ pub fn spike_test(obs: u32, exp: f64, cfg: &DetectConfig) -> Option<(f64, f64)> 
     if ratio < cfg.spike_ratio {
         return None;
     }
-    let p = nb_upper_tail(obs, exp, cfg.overdispersion);
+    let p = nb_upper_tail(obs, exp, od);
     let p_max = normal_upper_tail(cfg.spike_z);
     (p <= p_max).then(|| (z_of_tail(p), ratio))
 }

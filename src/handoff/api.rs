@@ -124,14 +124,25 @@ async fn run(
         "handoff.show" => {
             let a: IdArgs = parse(command, args)?;
             let b = generate::get(ctx.store, a.id).await?;
-            let svg = super::chart::svg(&b.content.series, 900, 320, 0).ok();
+            let svg = super::chart::svg(
+                &b.content.series,
+                900,
+                320,
+                offset_of(ctx, &b.from_site).await,
+            )
+            .ok();
             Ok(json!({ "brief": b, "chart_svg": svg }))
         }
         "handoff.export" => {
             let a: ExportArgs = parse(command, args)?;
             let b = generate::get(ctx.store, a.id).await?;
-            let svg = super::chart::svg(&b.content.series, 1200, 420, 0)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let svg = super::chart::svg(
+                &b.content.series,
+                1200,
+                420,
+                offset_of(ctx, &b.from_site).await,
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
             let (format, text) = match a.format.as_deref().unwrap_or("md") {
                 "md" | "markdown" => ("md", export::markdown(&b, None, ctx.now)),
                 "html" => ("html", export::html(&b, Some(&svg), ctx.now)),
@@ -175,6 +186,21 @@ async fn run(
             Ok(serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?)
         }
         other => Err(ApiError::NotFound(format!("unknown command `{other}`"))),
+    }
+}
+
+/// The outgoing site's UTC offset (seconds) at the end of the brief's window: its chart is
+/// labelled in the local time of the people who wrote it. 0 when the site is gone.
+pub async fn offset_of(ctx: &Ctx<'_>, site: &str) -> i32 {
+    use chrono::{Offset, TimeZone};
+    match crate::sites::api::load(ctx.store).await {
+        Ok(sites) => sites
+            .iter()
+            .find(|s| s.name == site)
+            .and_then(|s| s.tz.timestamp_millis_opt(ctx.now).single())
+            .map(|t| t.offset().fix().local_minus_utc())
+            .unwrap_or(0),
+        Err(_) => 0,
     }
 }
 

@@ -337,10 +337,16 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// Writes `brief-ID.md`, `brief-ID.html`, `brief-ID.svg` and `brief-ID.png` into `dir`.
-pub fn write_files(b: &Brief, dir: &Path, now: i64) -> anyhow::Result<Vec<PathBuf>> {
+/// `offset_secs`: the outgoing site's UTC offset, for the chart's time labels.
+pub fn write_files(
+    b: &Brief,
+    dir: &Path,
+    now: i64,
+    offset_secs: i32,
+) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let stem = format!("brief-{}", b.id);
-    let svg = super::chart::svg(&b.content.series, 1200, 420, 0)?;
+    let svg = super::chart::svg(&b.content.series, 1200, 420, offset_secs)?;
     let png = super::chart::png(&b.content.series, 1200, 420)?;
     let files = [
         (format!("{stem}.svg"), svg.clone().into_bytes()),

@@ -389,17 +389,6 @@ pub(crate) async fn transfer_in(
                 a.role
             )));
         }
-    } else if !takers.iter().any(|a| a.presence == "online") {
-        return Err(CareError::BadArgs(format!(
-            "to: nobody at site `{}` is online to take cases ({}); set presence with `sunward agents presence NAME online` or name one agent",
-            plan.to,
-            takers
-                .iter()
-                .take(5)
-                .map(|a| format!("{} {}", a.name, a.presence))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
     }
 
     let mut held = held_cases(c, &plan.from, now).await?;
@@ -419,6 +408,25 @@ pub(crate) async fn transfer_in(
         .map(|h| (BriefCase::from_row(&h).due, h))
         .collect();
     ordered.sort_by_key(|(due, h)| (*due, h.id));
+    // Someone must be there to take what has to move (an empty handoff needs nobody online).
+    let must_route = ordered.iter().any(|(_, h)| {
+        !h.owner
+            .as_deref()
+            .and_then(|o| site_of.get(o))
+            .is_some_and(|a| a.presence == "finishing")
+    });
+    if plan.agent.is_none() && must_route && !takers.iter().any(|a| a.presence == "online") {
+        return Err(CareError::BadArgs(format!(
+            "to: nobody at site `{}` is online to take cases ({}); set presence with `sunward agents presence NAME online` or name one agent",
+            plan.to,
+            takers
+                .iter()
+                .take(5)
+                .map(|a| format!("{} {}", a.name, a.presence))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
 
     let mut open = open_counts(c).await?;
     let mut out = Transfer::default();
