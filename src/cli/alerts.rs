@@ -68,6 +68,7 @@ pub fn list_item(a: &AlertRow) -> Value {
         "severity": a.severity, "fired_at": rfc3339(a.fired_at), "last_at": rfc3339(a.last_at),
         "state": a.state, "title": a.title, "drill": a.drill, "drill_run": a.drill_run,
         "signals": a.signals, "acked_by": a.acked_by, "resolved_by": a.resolved_by,
+        "backfill": a.backfill,
     })
 }
 

@@ -2,10 +2,10 @@
 //! silence, pre-breach warnings, follow-ups). One transaction per chunk: cases, routing and
 //! their audit rows commit together with the cursor that says they were triaged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row};
 
 use super::care::open_list_sql;
 use super::Store;
@@ -15,6 +15,20 @@ use crate::model::Label;
 
 /// Advisory lock key serializing triage and ticks across sites sharing a PostgreSQL database.
 const TRIAGE_LOCK: i64 = 0x7472696167;
+
+/// A triage outcome waiting for the chunk's multi-row insert.
+struct TriageRow {
+    mention_id: i64,
+    source: String,
+    source_id: String,
+    conversation: String,
+    outcome: &'static str,
+    reason: Option<String>,
+    rule: Option<String>,
+    case_id: Option<i64>,
+    drill: i64,
+    created_at: i64,
+}
 
 struct Pending {
     id: i64,
@@ -160,11 +174,39 @@ dual! {
         ms.sort_by_key(|m| (m.created_at, m.id));
         let agents = load_agents(c).await?;
         let mut open = open_counts(c).await?;
+        // Customers who already have a case (any status): one query per chunk, kept up to
+        // date as this chunk opens cases.
+        let mut known: HashSet<String> = HashSet::new();
+        {
+            let handles: Vec<&String> = ms
+                .iter()
+                .filter_map(|m| m.handle.as_ref())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            for part in handles.chunks(500) {
+                let mut qb: QueryBuilder<DB> =
+                    QueryBuilder::new("SELECT DISTINCT customer FROM care_cases WHERE customer IN (");
+                let mut sep = qb.separated(", ");
+                for h in part {
+                    sep.push_bind(h.as_str());
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *c).await? {
+                    known.insert(r.get(0));
+                }
+            }
+        }
+        let mut records: Vec<TriageRow> = Vec::with_capacity(ms.len());
+        let mut local: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
 
         for m in &ms {
             pass.triaged += 1;
             let drill = m.source.starts_with(DRILL_PREFIX);
             let parent = match &m.in_reply_to {
+                Some(p) if local.contains_key(&(m.source.clone(), p.clone())) => {
+                    local.get(&(m.source.clone(), p.clone())).cloned()
+                }
                 Some(p) => sqlx::query(
                     "SELECT conversation, case_id FROM care_triage WHERE source = $1 AND source_id = $2",
                 )
@@ -180,25 +222,29 @@ dual! {
                 (None, Some(p)) => format!("{}:{p}", m.source),
                 (None, None) => format!("{}:{}", m.source, m.source_id),
             };
-            let record = |outcome: &'static str,
-                          reason: Option<String>,
-                          rule: Option<String>,
-                          case: Option<i64>| {
-                sqlx::query(
-                    "INSERT INTO care_triage (mention_id, source, source_id, conversation, outcome, reason, rule, case_id, drill, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-                )
-                .bind(m.id)
-                .bind(m.source.clone())
-                .bind(m.source_id.clone())
-                .bind(conversation.clone())
-                .bind(outcome)
-                .bind(reason)
-                .bind(rule)
-                .bind(case)
-                .bind(drill as i64)
-                .bind(m.created_at)
-            };
+            // Triage rows are written in one multi-row insert at the end of the chunk; replies
+            // later in the chunk find their parent in `local` meanwhile.
+            macro_rules! record {
+                ($outcome:expr, $reason:expr, $rule:expr, $case:expr $(,)?) => {{
+                    let case: Option<i64> = $case;
+                    local.insert(
+                        (m.source.clone(), m.source_id.clone()),
+                        (conversation.clone(), case),
+                    );
+                    records.push(TriageRow {
+                        mention_id: m.id,
+                        source: m.source.clone(),
+                        source_id: m.source_id.clone(),
+                        conversation: conversation.clone(),
+                        outcome: $outcome,
+                        reason: $reason,
+                        rule: $rule,
+                        case_id: case,
+                        drill: drill as i64,
+                        created_at: m.created_at,
+                    });
+                }};
+            }
 
             // The brand's own post: a reply to a case's mention is that case's response.
             if m.inbound == Some(false) {
@@ -233,9 +279,7 @@ dual! {
                         pass.changed.push(case_id);
                     }
                 }
-                record("response", None, None, case)
-                    .execute(&mut *c)
-                    .await?;
+                record!("response", None, None, case);
                 continue;
             }
 
@@ -256,12 +300,7 @@ dual! {
             .fetch_optional(&mut *c)
             .await?
             .map(|r| (r.get(0), r.get(1), r.get(2)));
-            let known_customer = m.handle.is_some()
-                && sqlx::query("SELECT 1 FROM care_cases WHERE customer = $1 LIMIT 1")
-                    .bind(&customer)
-                    .fetch_optional(&mut *c)
-                    .await?
-                    .is_some();
+            let known_customer = m.handle.is_some() && known.contains(&customer);
             let topics: Vec<String> = serde_json::from_str(&m.topics).unwrap_or_default();
             let facts = Facts {
                 text: m.text.clone(),
@@ -284,7 +323,7 @@ dual! {
             };
             let Some(rule) = pb.decide(&facts, existing.is_some()) else {
                 pass.watched += 1;
-                record("watch", None, None, None).execute(&mut *c).await?;
+                record!("watch", None, None, None);
                 continue;
             };
             match rule.then {
@@ -324,21 +363,17 @@ dual! {
                     .bind(case_id)
                     .execute(&mut *c)
                     .await?;
-                    record("attach", None, Some(rule.name.clone()), Some(case_id))
-                        .execute(&mut *c)
-                        .await?;
+                    record!("attach", None, Some(rule.name.clone()), Some(case_id));
                     pass.attached += 1;
                     pass.changed.push(case_id);
                 }
                 Then::DoNotRespond => {
-                    record(
+                    record!(
                         "do_not_respond",
                         rule.reason.clone(),
                         Some(rule.name.clone()),
                         None,
-                    )
-                    .execute(&mut *c)
-                    .await?;
+                    );
                     audit(
                         c,
                         now,
@@ -354,9 +389,7 @@ dual! {
                     pass.do_not_respond += 1;
                 }
                 Then::Watch => {
-                    record("watch", None, Some(rule.name.clone()), None)
-                        .execute(&mut *c)
-                        .await?;
+                    record!("watch", None, Some(rule.name.clone()), None);
                     pass.watched += 1;
                 }
                 Then::Open => {
@@ -406,9 +439,8 @@ dual! {
                     .fetch_one(&mut *c)
                     .await?
                     .get(0);
-                    record("open", None, Some(rule.name.clone()), Some(case_id))
-                        .execute(&mut *c)
-                        .await?;
+                    record!("open", None, Some(rule.name.clone()), Some(case_id));
+                    known.insert(customer.clone());
                     pass.opened += 1;
                     pass.changed.push(case_id);
                     if route(c, &agents, &mut open, track, case_id, None, "route", now).await? {
@@ -418,6 +450,25 @@ dual! {
                     }
                 }
             }
+        }
+        for part in records.chunks(500) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO care_triage (mention_id, source, source_id, conversation, outcome, reason, rule, case_id, drill, created_at) ",
+            );
+            qb.push_values(part, |mut b, r| {
+                b.push_bind(r.mention_id)
+                    .push_bind(&r.source)
+                    .push_bind(&r.source_id)
+                    .push_bind(&r.conversation)
+                    .push_bind(r.outcome)
+                    .push_bind(&r.reason)
+                    .push_bind(&r.rule)
+                    .push_bind(r.case_id)
+                    .push_bind(r.drill)
+                    .push_bind(r.created_at);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(&mut *c).await?;
         }
         sqlx::query(
             "INSERT INTO care_state (key, value) VALUES ('triage_cursor', $1) \
