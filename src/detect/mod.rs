@@ -81,7 +81,7 @@ impl Default for DetectConfig {
             windows_minutes: vec![5, 10, 30],
             min_volume: 8,
             spike_ratio: 2.0,
-            spike_z: 3.75,
+            spike_z: 2.75,
             overdispersion: 0.25,
             negative_window_minutes: 30,
             negative_min: 15,

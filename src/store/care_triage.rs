@@ -525,8 +525,18 @@ dual! {
             let (id, track, owner, assigned_at): (i64, String, String, i64) =
                 (r.get(0), r.get(1), r.get(2), r.get(3));
             let Some(t) = pb.track(&track) else { continue };
-            if now - assigned_at > t.reroute_after_ms
-                && route(c, &agents, &mut open, t, id, Some(&owner), "reroute", now).await?
+            if now - assigned_at <= t.reroute_after_ms {
+                continue;
+            }
+            // Within the owner's follow-the-sun site: a case handed over to Singapore must not
+            // go back to an Austin agent who is still online (src/handoff).
+            let site = agents.iter().find(|a| a.name == owner).map(|a| a.site.as_str());
+            let candidates: Vec<Agent> = agents
+                .iter()
+                .filter(|a| site.is_none_or(|s| a.site == s))
+                .cloned()
+                .collect();
+            if route(c, &candidates, &mut open, t, id, Some(&owner), "reroute", now).await?
             {
                 pass.rerouted += 1;
                 pass.changed.push(id);
