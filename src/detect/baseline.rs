@@ -301,4 +301,41 @@ mod tests {
         assert!(n > 0);
         assert!((0.2..0.3).contains(&share), "{share}");
     }
+
+    #[test]
+    fn knows_the_hour_of_the_week() {
+        // Weekday mornings at 08:00 are busy (60/h), Sunday morning at 08:00 is quiet (6/h);
+        // every other hour is 20/h every day, so day totals barely differ.
+        let mut b = Baseline::default();
+        let hour_of = |h: i64| {
+            if h % 24 == 8 {
+                if (h / 24) % 7 == 6 {
+                    6
+                } else {
+                    60
+                }
+            } else {
+                20
+            }
+        };
+        for h in 0..28 * 24 {
+            b.record(
+                h,
+                HourAgg {
+                    total: hour_of(h),
+                    ..HourAgg::default()
+                },
+            );
+        }
+        let sunday_8 = (28 + 6) * 24 + 8;
+        let monday_8 = 28 * 24 + 8;
+        let (es, em) = (
+            b.expected_hour(sunday_8, 14, 3).unwrap(),
+            b.expected_hour(monday_8, 14, 3).unwrap(),
+        );
+        // Same hour of day alone would expect ~52 on Sunday; the weeks before say 6.
+        assert!(es < 25.0, "sunday {es}");
+        assert!(em > 50.0, "monday {em}");
+        assert_eq!(b.days_known(sunday_8, 14), 14);
+    }
 }

@@ -73,6 +73,14 @@ const BRIEF_COLUMNS: &str = "id, from_site, to_site, from_shift, to_shift, shift
 macro_rules! tx {
     ($conn:ident, $begin:expr, $body:expr) => {{
         sqlx::query($begin).execute(&mut *$conn).await?;
+        if $begin == "BEGIN" {
+            // PostgreSQL, several sites: handoffs move cases that care's routing also assigns,
+            // so they take care's lock (src/store/care.rs `begin`).
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(crate::store::care::CARE_LOCK)
+                .execute(&mut *$conn)
+                .await?;
+        }
         let r = $body.await;
         match r {
             Ok(v) => {
