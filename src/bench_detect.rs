@@ -567,6 +567,7 @@ fn round3(x: f64) -> f64 {
 /// 2. **full speed**: the whole file as fast as ingest goes, with and without detection;
 /// 3. **detector alone** on one core: its cost per mention, and the share of a core it needs at
 ///    100,000 mentions/s.
+///
 /// Each timed run is repeated (alternating with/without) and the best is kept.
 async fn overhead(lines: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

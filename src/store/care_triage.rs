@@ -533,7 +533,7 @@ dual! {
             let site = agents.iter().find(|a| a.name == owner).map(|a| a.site.as_str());
             let candidates: Vec<Agent> = agents
                 .iter()
-                .filter(|a| site.is_none_or(|s| a.site == s))
+                .filter(|a| site.map_or(true, |s| a.site == s))
                 .cloned()
                 .collect();
             if route(c, &candidates, &mut open, t, id, Some(&owner), "reroute", now).await?

@@ -57,6 +57,16 @@ test('a drill alert takes over a remote wall and is acknowledged from the operat
   expect(scrolls).toBe(false);
   await screenshot(wall, 'drill-takeover-remote-wall');
 
+  // The alerts board (a wall view) lists it with its severity and the DRILL mark.
+  const board = await wallCtx.newPage();
+  await board.goto(`${base}/#/view/alerts?token=${encodeURIComponent(wallToken)}`);
+  const row = board.locator(`[data-testid="alert-row"][data-alert="${alertId}"]`);
+  await expect(row).toHaveAttribute('data-drill', 'true');
+  await expect(row).toContainText('DRILL');
+  await expect(row).toContainText('CRISIS');
+  await screenshot(board, 'drill-alerts-board');
+  await board.close();
+
   // The lead acknowledges it in the panel: who and when are recorded, the wall resumes rotation.
   const item = panel.locator(`[data-testid="alert-item"][data-alert="${alertId}"]`);
   await expect(item).toHaveAttribute('data-drill', 'true');
