@@ -659,3 +659,49 @@ async fn a_handoff_to_a_site_without_agents_or_to_itself_is_refused() {
         "draft"
     );
 }
+
+#[tokio::test]
+async fn the_brief_is_drafted_at_handover_time_once() {
+    // Monday 16:00 in Austin: the day shift's handover (16:30) has not come yet.
+    let t = T::start("2026-11-23T22:00:00Z").await;
+    t.admin("sites.put", sites()).await;
+    t.agent("maria", "lead", "austin", &[], "away").await;
+    t.agent("al", "agent", "austin", &[], "online").await;
+    t.agent("sia", "agent", "singapore", &[], "online").await;
+    t.post("d1", "cust", "My suitcase is lost, please help")
+        .await;
+
+    let r = t.admin("handoff.tick", json!({})).await;
+    assert_eq!(r["drafted"], json!([]), "{r}");
+    assert_eq!(
+        t.admin("handoff.list", json!({})).await["briefs"],
+        json!([])
+    );
+
+    // 16:30: handover time. One draft, from Austin to its next site, for the lead to sign.
+    t.advance(30);
+    let r = t.admin("handoff.tick", json!({})).await;
+    assert_eq!(r["drafted"].as_array().map(Vec::len), Some(1), "{r}");
+    let briefs = t.admin("handoff.list", json!({})).await["briefs"].clone();
+    let b = &briefs[0];
+    assert_eq!(b["from_site"], "austin");
+    assert_eq!(b["to_site"], "singapore");
+    assert_eq!(b["status"], "draft");
+    assert_eq!(b["created_by"], "sunward");
+    assert_eq!(
+        b["content"]["cases"].as_array().map(Vec::len),
+        Some(1),
+        "{b}"
+    );
+
+    // Later ticks in the same shift draft nothing more.
+    t.advance(5);
+    let r = t.admin("handoff.tick", json!({})).await;
+    assert_eq!(r["drafted"], json!([]), "{r}");
+    assert_eq!(
+        t.admin("handoff.list", json!({})).await["briefs"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

@@ -517,6 +517,74 @@ pub async fn surge(ctx: &Ctx<'_>, who: &Principal, a: SurgeArgs) -> Result<Trans
 pub struct TickReport {
     pub escalated: Vec<(i64, i64)>,
     pub moves_checked: Vec<i64>,
+    /// Briefs drafted because a shift reached its handover time.
+    pub drafted: Vec<i64>,
+}
+
+/// Who drafts briefs at handover time (the outgoing lead edits and signs them).
+pub const DRAFTER: &str = "sunward";
+
+/// Drafts the brief of every shift whose handover time has come and that has none yet, for
+/// the outgoing lead to edit and sign: nobody has to remember to start it. With several
+/// sites on one database each instance drafts only for its own site (`SUNWARD_SITE`), so a
+/// brief is drafted once. A draft that cannot be made (say the next site has nobody on
+/// shift) is logged once per shift and left to the lead.
+async fn draft_due(store: &Store, now: i64, bus: Option<&Bus>, rep: &mut TickReport) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static REPORTED: OnceLock<Mutex<HashSet<(String, i64)>>> = OnceLock::new();
+    let own = std::env::var("SUNWARD_SITE")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let Ok(sites) = crate::sites::api::load(store).await else {
+        return;
+    };
+    let Ok(existing) = store.handoff_list(false, 500).await else {
+        return;
+    };
+    for site in &sites {
+        let Some(next) = site.next.clone() else {
+            continue;
+        };
+        if own.as_deref().is_some_and(|o| o != site.name) {
+            continue;
+        }
+        for d in duties(site, now - 86_400_000, now + 1) {
+            if !(d.handover <= now && now < d.end) {
+                continue;
+            }
+            // Any brief of this site during this shift (the lead's own, or an earlier draft).
+            if existing.iter().any(|b| {
+                b.from_site == site.name && (b.shift_end == Some(d.end) || b.created_at >= d.start)
+            }) {
+                continue;
+            }
+            let ctx = Ctx { store, now, bus };
+            let who = Principal::new(DRAFTER, Role::Admin);
+            let args = CreateArgs {
+                from: site.name.clone(),
+                to: next.clone(),
+                ..CreateArgs::default()
+            };
+            match create(&ctx, &who, args).await {
+                Ok(b) => {
+                    tracing::info!(brief = b.id, site = %site.name, shift = %d.shift, "handoff: brief drafted at handover time");
+                    rep.drafted.push(b.id);
+                }
+                Err(e) => {
+                    let key = (site.name.clone(), d.end);
+                    let first = REPORTED
+                        .get_or_init(|| Mutex::new(HashSet::new()))
+                        .lock()
+                        .map(|mut r| r.insert(key))
+                        .unwrap_or(true);
+                    if first {
+                        tracing::warn!(site = %site.name, shift = %d.shift, "handoff: cannot draft the brief at handover time: {e}; the lead can create it");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Time-driven work: escalation steps of unacknowledged briefs, and re-routing moved cases
@@ -524,6 +592,7 @@ pub struct TickReport {
 /// step is taken by a compare-and-set.
 pub async fn tick(store: &Store, now: i64, bus: Option<&Bus>) -> Result<TickReport, CareError> {
     let mut rep = TickReport::default();
+    draft_due(store, now, bus, &mut rep).await;
     for b in store.handoff_unacknowledged().await? {
         let Some(signed_at) = b.signed_at else {
             continue;
