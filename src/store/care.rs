@@ -229,11 +229,6 @@ dual! {
     }
 }
 
-#[allow(unused_imports)]
-pub(crate) use sq::{
-    agent_row, audit, begin, case_row, end, get_case, load_agents, mark_response, open_counts,
-    set_owner,
-};
 
 pub(crate) fn json_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()

@@ -26,6 +26,7 @@ macro_rules! dual {
         pub(crate) mod sq {
             use super::*;
             $(pub(crate) use $($imp)::+::sq::*;)?
+            pub(crate) type Backend = crate::store::SqliteStore;
             pub(crate) type DB = sqlx::Sqlite;
             pub(crate) type Conn = sqlx::SqliteConnection;
             pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
@@ -38,6 +39,7 @@ macro_rules! dual {
         pub(crate) mod pg {
             use super::*;
             $(pub(crate) use $($imp)::+::pg::*;)?
+            pub(crate) type Backend = crate::store::PgStore;
             pub(crate) type DB = sqlx::Postgres;
             pub(crate) type Conn = sqlx::PgConnection;
             pub(crate) type DbRow = sqlx::postgres::PgRow;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use sqlx::Row;
 
-use super::care::{json_list, open_list_sql, sla_state, CaseRow, CASE_COLUMNS};
+use super::care::{open_list_sql, CaseRow, CASE_COLUMNS};
 use super::{Store, StoreError};
 use crate::care::{routing, Agent, CareError, Playbook};
 use crate::handoff::model::{
@@ -95,154 +95,17 @@ macro_rules! tx {
     }};
 }
 
-/// The SQL below compiled once per database (the SQL is portable; only the types differ).
-macro_rules! per_db {
-    ($($item:item)*) => {
-        #[allow(dead_code)]
-        mod hsq {
-            use super::*;
-            pub(crate) type Backend = crate::store::SqliteStore;
-            pub(crate) type Conn = sqlx::SqliteConnection;
-            pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
-            /// IMMEDIATE takes SQLite's write lock up front.
-            pub(crate) const BEGIN_SQL: &str = "BEGIN IMMEDIATE";
-            $($item)*
-        }
-        #[allow(dead_code)]
-        mod hpg {
-            use super::*;
-            pub(crate) type Backend = crate::store::PgStore;
-            pub(crate) type Conn = sqlx::PgConnection;
-            pub(crate) type DbRow = sqlx::postgres::PgRow;
-            pub(crate) const BEGIN_SQL: &str = "BEGIN";
-            $($item)*
-        }
-    };
-}
-
-per_db! {
+dual! {
+    @import crate::store::care;
 
 
-/// Appends to the care audit log (inside the caller's transaction); the same row care writes.
-pub(crate) async fn audit(
-    c: &mut Conn,
-    at: i64,
-    actor: &str,
-    action: &str,
-    case_id: Option<i64>,
-    detail: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO care_audit (at, actor, action, case_id, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(case_id)
-    .bind(detail.to_string())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
 
-/// Makes `agent` the owner (as care's routing does: status assigned unless already answered,
-/// `assigned_at` = now so care's re-route of silent assignees times the new owner). The SLA
-/// columns are not touched.
-pub(crate) async fn set_owner(c: &mut Conn, id: i64, agent: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE care_cases SET owner = $1, queue_reason = NULL, assigned_at = $2, updated_at = $2, \
-         status = CASE WHEN status = 'new' THEN 'assigned' ELSE status END WHERE id = $3",
-    )
-    .bind(agent)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
 
-pub(crate) fn agent_row(r: &DbRow) -> Result<Agent, sqlx::Error> {
-    Ok(Agent {
-        name: r.try_get(0)?,
-        role: r.try_get(1)?,
-        skills: json_list(&r.try_get::<String, _>(2)?),
-        capacity: r.try_get(3)?,
-        presence: r.try_get(4)?,
-        site: r.try_get(5)?,
-        links: json_list(&r.try_get::<String, _>(6)?),
-    })
-}
 
-pub(crate) async fn load_agents(c: &mut Conn) -> Result<Vec<Agent>, sqlx::Error> {
-    sqlx::query("SELECT name, role, skills, capacity, presence, site, links FROM care_agents ORDER BY name")
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(agent_row)
-        .collect()
-}
 
-pub(crate) async fn open_counts(c: &mut Conn) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT owner, COUNT(*) FROM care_cases WHERE owner IS NOT NULL AND status IN ({}) GROUP BY owner",
-        open_list_sql()
-    ))
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
 
-/// A care case row (the columns of `CASE_COLUMNS`, in order).
-pub(crate) fn case_row(r: &DbRow, now: i64) -> Result<CaseRow, sqlx::Error> {
-    let status: String = r.try_get(1)?;
-    let first_response_at: Option<i64> = r.try_get(18)?;
-    let first_due: i64 = r.try_get(24)?;
-    let next_due: Option<i64> = r.try_get(25)?;
-    let warn_at: i64 = r.try_get(27)?;
-    let sla = sla_state(&status, first_response_at, first_due, warn_at, next_due, now).to_string();
-    Ok(CaseRow {
-        id: r.try_get(0)?,
-        status,
-        track: r.try_get(2)?,
-        site: r.try_get(3)?,
-        owner: r.try_get(4)?,
-        queue_reason: r.try_get(5)?,
-        customer: r.try_get(6)?,
-        channel: r.try_get(7)?,
-        brand: r.try_get(8)?,
-        topic: r.try_get(9)?,
-        conversation: r.try_get(10)?,
-        rule: r.try_get(11)?,
-        playbook_version: r.try_get(12)?,
-        drill: r.try_get::<i64, _>(13)? != 0,
-        tags: json_list(&r.try_get::<String, _>(14)?),
-        flags: json_list(&r.try_get::<String, _>(15)?),
-        opened_at: r.try_get(16)?,
-        assigned_at: r.try_get(17)?,
-        first_response_at,
-        last_response_at: r.try_get(19)?,
-        last_customer_at: r.try_get(20)?,
-        resolved_at: r.try_get(21)?,
-        closed_at: r.try_get(22)?,
-        follow_up_at: r.try_get(23)?,
-        first_due,
-        next_due,
-        resolution_due: r.try_get(26)?,
-        warn_at,
-        sla,
-    })
-}
 
-pub(crate) async fn get_case(c: &mut Conn, id: i64, now: i64) -> Result<CaseRow, CareError> {
-    let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM care_cases WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(|| CareError::NotFound(format!("no case {id}; see `sunward cases list`")))?;
-    Ok(case_row(&row, now)?)
-}
+
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned + Default>(s: &str, what: &str, id: i64) -> T {
     serde_json::from_str(s)
@@ -984,31 +847,31 @@ impl Store {
         now: i64,
     ) -> Result<Vec<CaseRow>, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::site_cases(s, site, now).await,
-            Store::Postgres(s) => hpg::site_cases(s, site, now).await,
+            Store::Sqlite(s) => sq::site_cases(s, site, now).await,
+            Store::Postgres(s) => pg::site_cases(s, site, now).await,
         }
     }
 
     /// Inserts a draft brief; returns its id.
     pub async fn handoff_insert(&self, b: &NewBrief, now: i64) -> Result<i64, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::insert(s, b, now).await,
-            Store::Postgres(s) => hpg::insert(s, b, now).await,
+            Store::Sqlite(s) => sq::insert(s, b, now).await,
+            Store::Postgres(s) => pg::insert(s, b, now).await,
         }
     }
 
     pub async fn handoff_get(&self, id: i64) -> Result<Option<Brief>, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::get_brief(s, id).await,
-            Store::Postgres(s) => hpg::get_brief(s, id).await,
+            Store::Sqlite(s) => sq::get_brief(s, id).await,
+            Store::Postgres(s) => pg::get_brief(s, id).await,
         }
     }
 
     /// Briefs newest first; `pending` = not yet acknowledged.
     pub async fn handoff_list(&self, pending: bool, limit: i64) -> Result<Vec<Brief>, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::list(s, pending, limit).await,
-            Store::Postgres(s) => hpg::list(s, pending, limit).await,
+            Store::Sqlite(s) => sq::list(s, pending, limit).await,
+            Store::Postgres(s) => pg::list(s, pending, limit).await,
         }
     }
 
@@ -1023,8 +886,8 @@ impl Store {
         now: i64,
     ) -> Result<Brief, CareError> {
         match self {
-            Store::Sqlite(s) => hsq::edit(s, id, notes, watch, bulk_agent, by, now).await,
-            Store::Postgres(s) => hpg::edit(s, id, notes, watch, bulk_agent, by, now).await,
+            Store::Sqlite(s) => sq::edit(s, id, notes, watch, bulk_agent, by, now).await,
+            Store::Postgres(s) => pg::edit(s, id, notes, watch, bulk_agent, by, now).await,
         }
     }
 
@@ -1038,8 +901,8 @@ impl Store {
         now: i64,
     ) -> Result<(Brief, Transfer), CareError> {
         match self {
-            Store::Sqlite(s) => hsq::sign(s, id, by, pb, content, now).await,
-            Store::Postgres(s) => hpg::sign(s, id, by, pb, content, now).await,
+            Store::Sqlite(s) => sq::sign(s, id, by, pb, content, now).await,
+            Store::Postgres(s) => pg::sign(s, id, by, pb, content, now).await,
         }
     }
 
@@ -1053,8 +916,8 @@ impl Store {
         now: i64,
     ) -> Result<Brief, CareError> {
         match self {
-            Store::Sqlite(s) => hsq::ack(s, id, item, by, now).await,
-            Store::Postgres(s) => hpg::ack(s, id, item, by, now).await,
+            Store::Sqlite(s) => sq::ack(s, id, item, by, now).await,
+            Store::Postgres(s) => pg::ack(s, id, item, by, now).await,
         }
     }
 
@@ -1062,16 +925,16 @@ impl Store {
     /// or the brief was acknowledged meanwhile.
     pub async fn handoff_escalate(&self, id: i64, step: i64, now: i64) -> Result<bool, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::escalate(s, id, step, now).await,
-            Store::Postgres(s) => hpg::escalate(s, id, step, now).await,
+            Store::Sqlite(s) => sq::escalate(s, id, step, now).await,
+            Store::Postgres(s) => pg::escalate(s, id, step, now).await,
         }
     }
 
     /// Signed briefs not yet acknowledged (the escalation tick's work list).
     pub async fn handoff_unacknowledged(&self) -> Result<Vec<Brief>, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::unacknowledged(s).await,
-            Store::Postgres(s) => hpg::unacknowledged(s).await,
+            Store::Sqlite(s) => sq::unacknowledged(s).await,
+            Store::Postgres(s) => pg::unacknowledged(s).await,
         }
     }
 
@@ -1085,16 +948,16 @@ impl Store {
         now: i64,
     ) -> Result<Transfer, CareError> {
         match self {
-            Store::Sqlite(s) => hsq::surge(s, plan, agents, pb, now).await,
-            Store::Postgres(s) => hpg::surge(s, plan, agents, pb, now).await,
+            Store::Sqlite(s) => sq::surge(s, plan, agents, pb, now).await,
+            Store::Postgres(s) => pg::surge(s, plan, agents, pb, now).await,
         }
     }
 
     /// Re-routes moved cases whose new owner did not act within the track's limit.
     pub async fn handoff_tick_moves(&self, pb: &Playbook, now: i64) -> Result<Vec<i64>, CareError> {
         match self {
-            Store::Sqlite(s) => hsq::tick_moves(s, pb, now).await,
-            Store::Postgres(s) => hpg::tick_moves(s, pb, now).await,
+            Store::Sqlite(s) => sq::tick_moves(s, pb, now).await,
+            Store::Postgres(s) => pg::tick_moves(s, pb, now).await,
         }
     }
 
@@ -1105,8 +968,8 @@ impl Store {
         brief_id: Option<i64>,
     ) -> Result<Vec<serde_json::Value>, StoreError> {
         match self {
-            Store::Sqlite(s) => hsq::moves(s, case_id, brief_id).await,
-            Store::Postgres(s) => hpg::moves(s, case_id, brief_id).await,
+            Store::Sqlite(s) => sq::moves(s, case_id, brief_id).await,
+            Store::Postgres(s) => pg::moves(s, case_id, brief_id).await,
         }
     }
 }
