@@ -229,7 +229,6 @@ dual! {
     }
 }
 
-
 pub(crate) fn json_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
 }

@@ -8,6 +8,7 @@ mod care;
 mod care_kpi;
 mod care_triage;
 mod handoff;
+mod mentions;
 mod model;
 mod pg;
 mod rows;
@@ -265,93 +266,6 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.write_batch(batch, now_ms).await,
             Store::Postgres(s) => s.write_batch(batch, now_ms).await,
-        }
-    }
-
-    pub async fn start_run(
-        &self,
-        origin: &str,
-        format: &str,
-        now_ms: i64,
-    ) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.start_run(origin, format, now_ms).await,
-            Store::Postgres(s) => s.start_run(origin, format, now_ms).await,
-        }
-    }
-
-    pub async fn finish_run(
-        &self,
-        run: i64,
-        r: &crate::ingest::Report,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(s) => s.finish_run(run, r, now_ms).await,
-            Store::Postgres(s) => s.finish_run(run, r, now_ms).await,
-        }
-    }
-
-    /// Per-minute counts in `[from, to)` (minute starts), zeros included.
-    pub async fn minutes(
-        &self,
-        from: i64,
-        to: i64,
-        f: &Filter,
-    ) -> Result<Vec<MinuteCounts>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.minutes(from, to, f).await,
-            Store::Postgres(s) => s.minutes(from, to, f).await,
-        }
-    }
-
-    /// Totals per channel (`by = "channel"`) or per topic (`by = "topic"`) in `[from, to)`.
-    pub async fn totals_by(
-        &self,
-        by: GroupBy,
-        from: i64,
-        to: i64,
-        f: &Filter,
-    ) -> Result<Vec<(String, Counts)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.totals_by(by, from, to, f).await,
-            Store::Postgres(s) => s.totals_by(by, from, to, f).await,
-        }
-    }
-
-    pub async fn latest(&self, limit: i64, f: &Filter) -> Result<Vec<StoredMention>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.latest(limit, f).await,
-            Store::Postgres(s) => s.latest(limit, f).await,
-        }
-    }
-
-    pub async fn mention_count(&self) -> Result<i64, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.mention_count().await,
-            Store::Postgres(s) => s.mention_count().await,
-        }
-    }
-
-    pub async fn rejects(&self, limit: i64) -> Result<(i64, Vec<RejectRow>), StoreError> {
-        match self {
-            Store::Sqlite(s) => s.rejects(limit).await,
-            Store::Postgres(s) => s.rejects(limit).await,
-        }
-    }
-
-    /// Event time of the newest mention of `source`, if any.
-    pub async fn latest_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.latest_time(source).await,
-            Store::Postgres(s) => s.latest_time(source).await,
-        }
-    }
-
-    pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.cursor(source).await,
-            Store::Postgres(s) => s.cursor(source).await,
         }
     }
 }
