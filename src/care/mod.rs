@@ -115,11 +115,11 @@ fn parsed(text: &str) -> Result<Arc<Playbook>, Vec<playbook::Problem>> {
 pub async fn current_playbook(store: &Store, now: i64) -> Result<(i64, Arc<Playbook>), CareError> {
     let (version, text) = match store.care_playbook_current().await? {
         Some(v) => v,
+        // Atomic: a playbook set meanwhile (by a lead, another task or site) wins.
         None => {
-            let v = store
-                .care_playbook_save(playbook::DEFAULT, "system", now)
-                .await?;
-            (v, playbook::DEFAULT.to_string())
+            store
+                .care_playbook_init(playbook::DEFAULT, "system", now)
+                .await?
         }
     };
     // A stored playbook was checked before it was stored; if a newer Sunward rejects it, the

@@ -427,6 +427,48 @@ impl Store {
         })
     }
 
+    /// The current playbook, storing `text` first only if there is none yet, in one
+    /// transaction: two tasks (or sites) starting at once never both store a default, and a
+    /// playbook a lead set meanwhile is never buried under a late default.
+    pub async fn care_playbook_init(
+        &self,
+        text: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<(i64, String), StoreError> {
+        on_db!(self, s => {
+            let mut w = s.writer().await?;
+            begin(&mut w).await?;
+            let r: Result<(i64, String), CareError> = async {
+                let last = sqlx::query(
+                    "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
+                )
+                .fetch_optional(&mut *w)
+                .await?;
+                if let Some(r) = &last {
+                    return Ok((r.try_get(0)?, r.try_get(1)?));
+                }
+                let v: i64 = sqlx::query(
+                    "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
+                )
+                .bind(text)
+                .bind(by)
+                .bind(now)
+                .fetch_one(&mut *w)
+                .await?
+                .try_get(0)?;
+                audit(&mut w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
+                    .await?;
+                Ok((v, text.to_string()))
+            }
+            .await;
+            end(&mut w, r).await.map_err(|e| match e {
+                CareError::Store(e) => e,
+                other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
+            })
+        })
+    }
+
     pub async fn care_playbook_history(&self) -> Result<Vec<Value>, StoreError> {
         on_db!(self, s => {
             let rows = sqlx::query(
