@@ -38,6 +38,8 @@ pub use walls::{HighlightRow, ShowcaseGate};
 pub enum StoreError {
     #[error("cannot open the database at {path}: {source}. Check that the folder exists and is writable, or pass --db PATH")]
     Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot connect to the PostgreSQL database {url}: {reason}. Check that the server is running and that the URL's host, port, user, password and database name are right (postgres://USER:PASSWORD@HOST:PORT/DATABASE)")]
+    OpenPostgres { url: String, reason: String },
     #[error("the database schema could not be migrated: {0}. Is this file a Sunward database of a newer version?")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

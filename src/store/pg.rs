@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 use super::{minute_of, Batch, BatchOutcome, Counts, StoreError, LATEST_IN_EVENT};
 use crate::model::Label;
@@ -44,12 +44,19 @@ impl PgStore {
     }
 
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let shown = super::redact_url(url);
-        let open_err = |source| StoreError::Open {
-            path: shown.clone().into(),
-            source,
+        let open_err = |e: sqlx::Error| StoreError::OpenPostgres {
+            url: super::redact_url(url),
+            reason: e.to_string(),
         };
         let options = PgConnectOptions::from_str(url).map_err(open_err)?;
+        // One direct connection first: a refused or unknown server fails at once with the
+        // server's own reason, not after the pool's acquire timeout.
+        sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(open_err)?
+            .close()
+            .await
+            .map_err(open_err)?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
