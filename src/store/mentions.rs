@@ -5,8 +5,15 @@ use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row};
 
-use super::{minute_of, Counts, Filter, GroupBy, MinuteCounts, RejectRow, Store, StoreError};
+use super::rows::RollupKey;
+use super::{
+    minute_of, Batch, Counts, Filter, GroupBy, MinuteCounts, RejectRow, Store, StoreError,
+};
 use crate::model::StoredMention;
+
+/// Rows per multi-row INSERT: 18 columns x 400 rows stays below SQLite's 32766 variables
+/// (and PostgreSQL's 65535).
+pub(super) const ROWS_PER_INSERT: usize = 400;
 
 impl Store {
     pub async fn start_run(
@@ -220,6 +227,66 @@ impl Store {
 
 dual! {
     @import crate::store::rows;
+
+    /// The end of a mention batch, the same on both stores: rollup increments (`rollup`,
+    /// zero rows left out), dead letters, and the source's cursor, in the caller's transaction.
+    pub(crate) async fn finish_batch(
+        c: &mut Conn,
+        batch: &Batch,
+        rollup: &[(RollupKey, Counts)],
+        now_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        for chunk in rollup.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
+            );
+            qb.push_values(chunk.iter(), |mut b, ((minute, channel, topic), c)| {
+                b.push_bind(*minute)
+                    .push_bind(channel)
+                    .push_bind(topic)
+                    .push_bind(c.total)
+                    .push_bind(c.negative)
+                    .push_bind(c.neutral)
+                    .push_bind(c.positive);
+            });
+            qb.push(
+                " ON CONFLICT (minute, channel, topic) DO UPDATE SET \
+                 total = rollup_minute.total + excluded.total, \
+                 negative = rollup_minute.negative + excluded.negative, \
+                 neutral = rollup_minute.neutral + excluded.neutral, \
+                 positive = rollup_minute.positive + excluded.positive",
+            );
+            qb.build().execute(&mut *c).await?;
+        }
+        for chunk in batch.rejects.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO rejects (origin, line, reason, detail, at) ");
+            qb.push_values(chunk.iter(), |mut b, r| {
+                b.push_bind(&batch.origin)
+                    .push_bind(r.line.min(i64::MAX as u64) as i64)
+                    .push_bind(r.reason)
+                    .push_bind(&r.detail)
+                    .push_bind(now_ms);
+            });
+            qb.push(
+                " ON CONFLICT (origin, line, reason) DO UPDATE SET seen = rejects.seen + 1, \
+                 at = excluded.at, detail = excluded.detail",
+            );
+            qb.build().execute(&mut *c).await?;
+        }
+        if let Some((source, cursor)) = &batch.cursor {
+            sqlx::query(
+                "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(source)
+            .bind(cursor)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(())
+    }
 
     pub(crate) fn counts_at(row: &DbRow, i: usize) -> Result<Counts, sqlx::Error> {
         Ok(Counts {

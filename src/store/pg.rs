@@ -15,13 +15,12 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
+use super::rows::{bump, label_code, label_from, RollupKey};
 use super::{minute_of, Batch, BatchOutcome, Counts, StoreError, LATEST_IN_EVENT};
-use crate::model::Label;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// 18 columns x 400 rows stays far below PostgreSQL's 65535 parameters.
-const ROWS_PER_INSERT: usize = 400;
+use super::mentions::ROWS_PER_INSERT;
 
 /// Advisory lock key serializing mention writes across processes ("sunward" in ASCII).
 const MENTION_WRITE_LOCK: i64 = 0x73756e77617264;
@@ -30,8 +29,6 @@ const MENTION_WRITE_LOCK: i64 = 0x73756e77617264;
 pub struct PgStore {
     pool: PgPool,
 }
-
-type RollupKey = (i64, String, String);
 
 impl PgStore {
     pub(crate) fn read_pool(&self) -> &PgPool {
@@ -216,57 +213,7 @@ impl PgStore {
         // BTreeMap order: every process upserts rollup rows in the same order, no deadlocks.
         let rollup: Vec<(RollupKey, Counts)> =
             rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
-        for chunk in rollup.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
-            );
-            qb.push_values(chunk.iter(), |mut b, ((minute, channel, topic), c)| {
-                b.push_bind(*minute)
-                    .push_bind(channel)
-                    .push_bind(topic)
-                    .push_bind(c.total)
-                    .push_bind(c.negative)
-                    .push_bind(c.neutral)
-                    .push_bind(c.positive);
-            });
-            qb.push(
-                " ON CONFLICT (minute, channel, topic) DO UPDATE SET \
-                 total = rollup_minute.total + excluded.total, \
-                 negative = rollup_minute.negative + excluded.negative, \
-                 neutral = rollup_minute.neutral + excluded.neutral, \
-                 positive = rollup_minute.positive + excluded.positive",
-            );
-            qb.build().execute(&mut *tx).await?;
-        }
-
-        for chunk in batch.rejects.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Postgres> =
-                QueryBuilder::new("INSERT INTO rejects (origin, line, reason, detail, at) ");
-            qb.push_values(chunk.iter(), |mut b, r| {
-                b.push_bind(&batch.origin)
-                    .push_bind(r.line.min(i64::MAX as u64) as i64)
-                    .push_bind(r.reason)
-                    .push_bind(&r.detail)
-                    .push_bind(now_ms);
-            });
-            qb.push(
-                " ON CONFLICT (origin, line, reason) DO UPDATE SET seen = rejects.seen + 1, \
-                 at = excluded.at, detail = excluded.detail",
-            );
-            qb.build().execute(&mut *tx).await?;
-        }
-
-        if let Some((source, cursor)) = &batch.cursor {
-            sqlx::query(
-                "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
-            )
-            .bind(source)
-            .bind(cursor)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
+        super::mentions::pg::finish_batch(&mut tx, batch, &rollup, now_ms).await?;
 
         if !ids.is_empty() {
             let rows = sqlx::query(&format!(
@@ -283,30 +230,5 @@ impl PgStore {
         }
         tx.commit().await?;
         Ok(out)
-    }
-}
-
-fn label_code(l: Label) -> i64 {
-    match l {
-        Label::Negative => 0,
-        Label::Neutral => 1,
-        Label::Positive => 2,
-    }
-}
-
-fn label_from(code: i64) -> Label {
-    match code {
-        0 => Label::Negative,
-        2 => Label::Positive,
-        _ => Label::Neutral,
-    }
-}
-
-fn bump(c: &mut Counts, label: Label, by: i64) {
-    c.total += by;
-    match label {
-        Label::Negative => c.negative += by,
-        Label::Neutral => c.neutral += by,
-        Label::Positive => c.positive += by,
     }
 }

@@ -2,10 +2,31 @@
 
 use sqlx::Row;
 
-use super::StoreError;
+use super::{Counts, StoreError};
 use crate::model::{Author, Label, Mention, StoredMention};
 
 /// Label codes as stored: 0 negative, 1 neutral, 2 positive.
+pub(crate) fn label_code(l: Label) -> i64 {
+    match l {
+        Label::Negative => 0,
+        Label::Neutral => 1,
+        Label::Positive => 2,
+    }
+}
+
+/// Counts of a rollup row changed by `by` mentions of `label`.
+pub(crate) fn bump(c: &mut Counts, label: Label, by: i64) {
+    c.total += by;
+    match label {
+        Label::Negative => c.negative += by,
+        Label::Neutral => c.neutral += by,
+        Label::Positive => c.positive += by,
+    }
+}
+
+/// A rollup row: (minute, channel, topic); topic '' is the channel's all-topics row.
+pub(crate) type RollupKey = (i64, String, String);
+
 pub(crate) fn label_from(code: i64) -> Label {
     match code {
         0 => Label::Negative,

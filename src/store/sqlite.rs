@@ -14,46 +14,18 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use tokio::sync::Mutex;
 
+use super::rows::{bump, label_code, label_from, RollupKey};
 use super::{minute_of, Batch, BatchOutcome, Counts, StoreError, LATEST_IN_EVENT};
-use crate::model::Label;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// Rows per multi-row INSERT: 19 columns x 400 rows stays far below SQLite's 32766 variables.
-const ROWS_PER_INSERT: usize = 400;
+use super::mentions::ROWS_PER_INSERT;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<SqliteConnection>>,
     read: SqlitePool,
 }
-
-fn label_code(l: Label) -> i64 {
-    match l {
-        Label::Negative => 0,
-        Label::Neutral => 1,
-        Label::Positive => 2,
-    }
-}
-
-fn label_from(code: i64) -> Label {
-    match code {
-        0 => Label::Negative,
-        2 => Label::Positive,
-        _ => Label::Neutral,
-    }
-}
-
-fn bump(c: &mut Counts, label: Label, by: i64) {
-    c.total += by;
-    match label {
-        Label::Negative => c.negative += by,
-        Label::Neutral => c.neutral += by,
-        Label::Positive => c.positive += by,
-    }
-}
-
-type RollupKey = (i64, String, String);
 
 impl SqliteStore {
     /// The read pool, for area modules' queries (src/store/<area>.rs).
@@ -262,56 +234,7 @@ impl SqliteStore {
 
         let rollup: Vec<(RollupKey, Counts)> =
             rollup.into_iter().filter(|(_, c)| c.total != 0).collect();
-        for chunk in rollup.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO rollup_minute (minute, channel, topic, total, negative, neutral, positive) ",
-            );
-            qb.push_values(chunk.iter(), |mut b, ((minute, channel, topic), c)| {
-                b.push_bind(*minute)
-                    .push_bind(channel)
-                    .push_bind(topic)
-                    .push_bind(c.total)
-                    .push_bind(c.negative)
-                    .push_bind(c.neutral)
-                    .push_bind(c.positive);
-            });
-            qb.push(
-                " ON CONFLICT (minute, channel, topic) DO UPDATE SET total = total + excluded.total, \
-                 negative = negative + excluded.negative, neutral = neutral + excluded.neutral, \
-                 positive = positive + excluded.positive",
-            );
-            qb.build().execute(&mut *conn).await?;
-        }
-
-        for chunk in batch.rejects.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO rejects (origin, line, reason, detail, at) ");
-            qb.push_values(chunk.iter(), |mut b, r| {
-                b.push_bind(&batch.origin)
-                    .push_bind(r.line.min(i64::MAX as u64) as i64)
-                    .push_bind(r.reason)
-                    .push_bind(&r.detail)
-                    .push_bind(now_ms);
-            });
-            qb.push(
-                " ON CONFLICT (origin, line, reason) DO UPDATE SET seen = seen + 1, at = excluded.at, \
-                 detail = excluded.detail",
-            );
-            qb.build().execute(&mut *conn).await?;
-        }
-
-        if let Some((source, cursor)) = &batch.cursor {
-            sqlx::query(
-                "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
-            )
-            .bind(source)
-            .bind(cursor)
-            .bind(now_ms)
-            .execute(&mut *conn)
-            .await?;
-        }
-
+        super::mentions::sq::finish_batch(conn, batch, &rollup, now_ms).await?;
         Ok(())
     }
 }
