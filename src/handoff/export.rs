@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 
-use super::model::Brief;
+use super::model::{Brief, BriefCase, Moved};
 
 fn iso(ms: i64) -> String {
     Utc.timestamp_millis_opt(ms)
@@ -64,6 +64,22 @@ pub fn md_escape(s: &str) -> String {
     o
 }
 
+/// Who holds a case in the brief: its new owner after the move (and who had it), or its
+/// owner, the queue, or a finishing agent who keeps it. The same in every export.
+fn owner_text(moved: &[Moved], k: &BriefCase) -> String {
+    match moved.iter().find(|m| m.case_id == k.id) {
+        Some(m) => format!("{} (was {})", m.to, m.from.as_deref().unwrap_or("nobody")),
+        None => {
+            let o = k.owner.clone().unwrap_or_else(|| "queue".into());
+            if k.kept {
+                format!("{o} (finishing, keeps it)")
+            } else {
+                o
+            }
+        }
+    }
+}
+
 fn status_line(b: &Brief) -> String {
     let mut s = format!("status: {}", b.status);
     if let (Some(who), Some(at)) = (&b.signed_by, b.signed_at) {
@@ -108,19 +124,7 @@ pub fn markdown(b: &Brief, chart: Option<&str>, now: i64) -> String {
     } else {
         o.push_str("| case | track | customer | status | SLA | next deadline | owner |\n|---|---|---|---|---|---|---|\n");
         for k in &c.cases {
-            let owner = c
-                .moved
-                .iter()
-                .find(|m| m.case_id == k.id)
-                .map(|m| format!("{} (was {})", m.to, m.from.as_deref().unwrap_or("nobody")))
-                .unwrap_or_else(|| {
-                    let o = k.owner.clone().unwrap_or_else(|| "queue".into());
-                    if k.kept {
-                        format!("{o} (finishing, keeps it)")
-                    } else {
-                        o
-                    }
-                });
+            let owner = owner_text(&c.moved, k);
             o.push_str(&format!(
                 "| {}{} | {} | @{} | {} | {} | {} ({}) | {} |\n",
                 k.id,
@@ -247,12 +251,7 @@ pub fn html(b: &Brief, chart_svg: Option<&str>, now: i64) -> String {
         c.cases.len()
     ));
     for k in &c.cases {
-        let owner = c
-            .moved
-            .iter()
-            .find(|m| m.case_id == k.id)
-            .map(|m| format!("{} (was {})", m.to, m.from.as_deref().unwrap_or("nobody")))
-            .unwrap_or_else(|| k.owner.clone().unwrap_or_else(|| "queue".into()));
+        let owner = owner_text(&c.moved, k);
         o.push_str(&format!(
             "<tr><td>{}{}</td><td>{}</td><td>@{}</td><td>{}</td><td class=\"{}\">{}</td><td>{} ({})</td><td>{}</td></tr>",
             k.id,

@@ -24,12 +24,9 @@ pub const DEFAULT_ESCALATE_MINUTES: i64 = 15;
 /// Default volume/sentiment window of a brief.
 pub const DEFAULT_HOURS: i64 = 8;
 
-/// What a handoff command needs: the store, "now" and (when serving) the event bus.
-pub struct Ctx<'a> {
-    pub store: &'a Store,
-    pub now: i64,
-    pub bus: Option<&'a Bus>,
-}
+/// What a handoff command needs: the store, "now" and (when serving) the event bus; the same
+/// as a care command's.
+pub use crate::care::api::Ctx;
 
 /// What walls and panels learn about a brief change.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
