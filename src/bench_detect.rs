@@ -77,6 +77,8 @@ struct Burst {
     start: i64,
     expected_per_hour: f64,
     injected: usize,
+    /// Injected posts in the first 10 minutes (the detection deadline).
+    injected_10: usize,
 }
 
 fn data_dir(a: &DetectArgs) -> Option<PathBuf> {
@@ -277,10 +279,8 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
             if h % 24 == 0 {
                 day_factor = (1.0 + 0.15 * normal(&mut rng)).clamp(0.5, 1.6);
             }
-            let rate = t.per_hour
-                * shape[slot_of(hs)]
-                * day_factor
-                * (1.0 + 0.1 * normal(&mut rng)).max(0.3);
+            let hour_factor = (1.0 + 0.1 * normal(&mut rng)).max(0.3);
+            let rate = t.per_hour * shape[slot_of(hs)] * day_factor * hour_factor;
             for _ in 0..poisson(&mut rng, rate) {
                 let at = hs + rng.gen_range(0..HOUR);
                 if !recent.is_empty() && rng.gen::<f64>() < 0.08 {
@@ -313,10 +313,13 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
             };
             let expected = t.per_hour * shape[slot_of(bstart)];
             let extra = expected * (a.factor - 1.0) * a.burst_minutes as f64 / 60.0;
-            let n = poisson(&mut rng, extra);
-            for _ in 0..n {
+            // Distinct posts: drawn without replacement, so no injected post is a repost of
+            // another (which the story clustering would rightly collapse).
+            let n = poisson(&mut rng, extra).min(t.burst_pool.len());
+            let mut injected_10 = 0;
+            for i in rand::seq::index::sample(&mut rng, t.burst_pool.len(), n) {
                 let at = bstart + rng.gen_range(0..a.burst_minutes * MIN);
-                let i = rng.gen_range(0..t.burst_pool.len());
+                injected_10 += usize::from(at < bstart + 10 * MIN);
                 posts.push((at, ti, t.burst_pool[i].clone(), true));
             }
             bursts.push(Burst {
@@ -324,6 +327,7 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
                 start: bstart,
                 expected_per_hour: expected,
                 injected: n,
+                injected_10,
             });
         }
     }
@@ -445,11 +449,12 @@ pub async fn run(a: DetectArgs) -> anyhow::Result<ExitCode> {
                     .map(|s| (s - b.start) / MIN)
                     .min();
                 eprintln!(
-                    "burst {} at {} expected {:.0}/h injected {} -> delay {:?} min",
+                    "burst {} at {} expected {:.0}/h injected {} ({} in 10 min) -> delay {:?} min",
                     t.name,
                     crate::cli::alerts::rfc3339(b.start),
                     b.expected_per_hour,
                     b.injected,
+                    b.injected_10,
                     d
                 );
             }

@@ -3,7 +3,7 @@
 //!
 //! Expected stories in hour `h` = a robust mean of the same hour on each of the previous
 //! `history_days` days (values above `2 x median + 3` are capped, so an earlier spike does not
-//! teach the baseline to expect spikes), times a day-of-week factor once two weeks are known
+//! teach the baseline to expect spikes), times a day-of-week factor once a week is known
 //! (the median of the same weekday's totals over the median of all days' totals, clamped to
 //! 0.5..2). Hours without posts count as zero once the series has started.
 
@@ -153,7 +153,7 @@ impl Baseline {
     fn weekday_factor(&self, hour: i64, first: i64) -> f64 {
         let day = hour.div_euclid(DAY_HOURS);
         let first_full_day = (first + DAY_HOURS - 1).div_euclid(DAY_HOURS);
-        if day - first_full_day < 14 {
+        if day - first_full_day < 7 {
             return 1.0;
         }
         let total = |d: i64| self.days.get(&d).copied().unwrap_or(0) as f64;
@@ -168,7 +168,7 @@ impl Baseline {
             .map(total)
             .collect();
         let (s, a) = (median(&mut same), median(&mut all));
-        if a <= 0.0 || same.len() < 2 {
+        if a <= 0.0 || same.is_empty() {
             return 1.0;
         }
         (s / a).clamp(0.5, 2.0)

@@ -32,6 +32,11 @@ const MAX_KEYS: usize = 4096;
 const RECENT_PER_KEY: usize = 256;
 /// Stories of prior weight when estimating today's level against the baseline.
 const LEVEL_PRIOR: f64 = 20.0;
+/// Today's level is measured over the minutes this far back: the 90 minutes before the last 30
+/// (a burst does not raise its own bar; a shorter span tracks the hour-to-hour swing of real
+/// traffic better than the 150 minutes used before, measured by `sunward bench detect`).
+const LEVEL_FROM: i64 = 30;
+const LEVEL_TO: i64 = 120;
 
 /// Detector thresholds (`[detect]` in assets/alerts.toml).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -75,13 +80,13 @@ pub struct DetectConfig {
 impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
-            lateness_minutes: 1,
+            lateness_minutes: 0,
             history_days: 14,
             warmup_days: 3,
-            windows_minutes: vec![5, 10, 30],
+            windows_minutes: vec![10, 30],
             min_volume: 8,
             spike_ratio: 2.0,
-            spike_z: 2.75,
+            spike_z: 2.65,
             overdispersion: 0.25,
             negative_window_minutes: 30,
             negative_min: 15,
@@ -596,11 +601,13 @@ impl Detector {
             let base =
                 s.baseline
                     .expected_minute(minute + MINUTE / 2, cfg.history_days, cfg.warmup_days);
-            // Today's level: real stories over expected in the 2.5 hours before the last 30
-            // minutes (a burst does not raise its own bar), shrunk towards 1 and clamped.
+            // Today's level: real stories over expected in the 90 minutes before the last 30,
+            // shrunk towards 1 and clamped to 0.4..2 (a quiet Saturday in the first week, before
+            // the weekday factor is known, runs at half the weekday baseline; with 0.67 as the
+            // floor the detector missed bursts on such days).
             let exp = base.map(|e| {
                 let (mut o, mut x) = (0.0f64, 0.0f64);
-                for i in 30..180 {
+                for i in LEVEL_FROM..LEVEL_TO {
                     if let Some(b) = s.minutes.get(&(minute - i * MINUTE)) {
                         if b.base >= 0.0 && b.closed {
                             o += b.real as f64;
@@ -608,7 +615,7 @@ impl Detector {
                         }
                     }
                 }
-                e * ((o + LEVEL_PRIOR) / (x + LEVEL_PRIOR)).clamp(0.67, 1.5)
+                e * ((o + LEVEL_PRIOR) / (x + LEVEL_PRIOR)).clamp(0.4, 2.0)
             });
             let b = s.minutes.entry(minute).or_default();
             b.closed = true;
