@@ -49,6 +49,88 @@ struct Pending {
     topics: String,
 }
 
+/// A case that is not closed, as triage sees it: loaded once per chunk for the chunk's customers
+/// and conversations, and kept in step with what the chunk does to it, so a mention that
+/// attaches to a case costs no query (it was four round trips to SQLite's worker thread each).
+#[derive(Debug, Clone)]
+pub(crate) struct OpenCase {
+    status: String,
+    owner: Option<String>,
+    track: String,
+    conversation: String,
+    customer: String,
+    last_customer_at: i64,
+    opened_at: i64,
+}
+
+/// An attach waiting for its case's single UPDATE (flushed before anything else touches the
+/// case, and at the end of the chunk): the values the per-mention UPDATEs would have left.
+#[derive(Debug, Clone)]
+pub(crate) struct AttachUpdate {
+    last_customer_at: i64,
+    status: String,
+    /// The first attach's next due time: the SQL keeps an existing one (COALESCE).
+    next_due: Option<i64>,
+}
+
+/// Open cases of the chunk, with lookups by conversation and by customer.
+#[derive(Default)]
+pub(crate) struct OpenCases {
+    cases: HashMap<i64, OpenCase>,
+    by_conversation: HashMap<String, Vec<i64>>,
+    by_customer: HashMap<String, Vec<i64>>,
+    pending: HashMap<i64, AttachUpdate>,
+}
+
+impl OpenCases {
+    fn put(&mut self, id: i64, case: OpenCase) {
+        if !self.cases.contains_key(&id) {
+            self.by_conversation
+                .entry(case.conversation.clone())
+                .or_default()
+                .push(id);
+            self.by_customer
+                .entry(case.customer.clone())
+                .or_default()
+                .push(id);
+        }
+        self.cases.insert(id, case);
+    }
+
+    /// What `SELECT id FROM care_cases WHERE status <> 'closed' AND (conversation = $1 OR
+    /// (customer = $2 AND <has handle> AND last_customer_at >= $since AND status IN (open)))
+    /// ORDER BY id DESC LIMIT 1` returns.
+    fn find(
+        &self,
+        conversation: &str,
+        customer: &str,
+        has_handle: bool,
+        since: i64,
+    ) -> Option<i64> {
+        let by_conv = self.by_conversation.get(conversation).into_iter().flatten();
+        let by_cust = self
+            .by_customer
+            .get(customer)
+            .filter(|_| has_handle)
+            .into_iter()
+            .flatten();
+        by_conv
+            .chain(by_cust)
+            .copied()
+            .filter(|id| {
+                self.cases.get(id).is_some_and(|c| {
+                    c.status != "closed"
+                        && (c.conversation == conversation
+                            || (has_handle
+                                && c.customer == customer
+                                && c.last_customer_at >= since
+                                && crate::care::OPEN_STATUSES.contains(&c.status.as_str())))
+                })
+            })
+            .max()
+    }
+}
+
 /// The first `@handle` addressed in a post: who it is about.
 fn addressed(text: &str) -> Option<String> {
     let at = text.find('@')?;
@@ -61,6 +143,91 @@ fn addressed(text: &str) -> Option<String> {
 
 dual! {
     @import crate::store::care;
+
+    pub(crate) fn open_case_of(r: &DbRow) -> (i64, OpenCase) {
+        (
+            r.get(0),
+            OpenCase {
+                status: r.get(1),
+                owner: r.get(2),
+                track: r.get(3),
+                conversation: r.get(4),
+                customer: r.get(5),
+                last_customer_at: r.get(6),
+                opened_at: r.get(7),
+            },
+        )
+    }
+
+    pub(crate) const OPEN_CASE_COLUMNS: &str =
+        "id, status, owner, track, conversation, customer, last_customer_at, opened_at";
+
+    /// The chunk's open cases: those of its customers and of its conversations.
+    pub(crate) async fn load_open_cases(
+        c: &mut Conn,
+        customers: &[&str],
+        conversations: &[&str],
+    ) -> Result<OpenCases, sqlx::Error> {
+        let mut out = OpenCases::default();
+        for (column, values) in [("customer", customers), ("conversation", conversations)] {
+            for part in values.chunks(500) {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                    "SELECT {OPEN_CASE_COLUMNS} FROM care_cases WHERE status <> 'closed' AND {column} IN ("
+                ));
+                let mut sep = qb.separated(", ");
+                for v in part {
+                    sep.push_bind(*v);
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *c).await? {
+                    let (id, case) = open_case_of(&r);
+                    out.put(id, case);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Re-reads one case after SQL changed it in ways triage does not mirror (routing).
+    pub(crate) async fn reload_case(
+        c: &mut Conn,
+        cases: &mut OpenCases,
+        id: i64,
+    ) -> Result<(), sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {OPEN_CASE_COLUMNS} FROM care_cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+        if let Some(r) = row {
+            let (id, case) = open_case_of(&r);
+            cases.put(id, case);
+        }
+        Ok(())
+    }
+
+    /// Writes a case's waiting attach, if any.
+    pub(crate) async fn flush_attach(
+        c: &mut Conn,
+        cases: &mut OpenCases,
+        id: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let Some(u) = cases.pending.remove(&id) else {
+            return Ok(());
+        };
+        sqlx::query(
+            "UPDATE care_cases SET last_customer_at = CASE WHEN last_customer_at > $1 THEN last_customer_at ELSE $1 END, status = $2, updated_at = $3, \
+             next_due = CASE WHEN first_response_at IS NOT NULL THEN COALESCE(next_due, $4) ELSE next_due END WHERE id = $5",
+        )
+        .bind(u.last_customer_at)
+        .bind(&u.status)
+        .bind(now)
+        .bind(u.next_due)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
 
     /// Routes case `id` on `track` (excluding `exclude`) inside the transaction; updates `open`.
     #[allow(clippy::too_many_arguments)]
@@ -177,6 +344,7 @@ dual! {
         // Customers who already have a case (any status): one query per chunk, kept up to
         // date as this chunk opens cases.
         let mut known: HashSet<String> = HashSet::new();
+        let known_handles: Vec<String>;
         {
             let handles: Vec<&String> = ms
                 .iter()
@@ -184,6 +352,7 @@ dual! {
                 .collect::<HashSet<_>>()
                 .into_iter()
                 .collect();
+            known_handles = handles.iter().map(|h| (*h).clone()).collect();
             for part in handles.chunks(500) {
                 let mut qb: QueryBuilder<DB> =
                     QueryBuilder::new("SELECT DISTINCT customer FROM care_cases WHERE customer IN (");
@@ -197,26 +366,58 @@ dual! {
                 }
             }
         }
+        // The parents of the chunk's replies, and the chunk's open cases (of its customers and
+        // of every conversation its mentions can belong to): a few queries per chunk instead
+        // of several per mention.
+        let mut parents: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
+        {
+            let ids: Vec<&str> = ms
+                .iter()
+                .filter_map(|m| m.in_reply_to.as_deref())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            for part in ids.chunks(500) {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                    "SELECT source, source_id, conversation, case_id FROM care_triage WHERE source_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in part {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *c).await? {
+                    parents
+                        .entry((r.get(0), r.get(1)))
+                        .or_insert_with(|| (r.get(2), r.get(3)));
+                }
+            }
+        }
+        let mut cases = {
+            let mut convs: HashSet<String> = HashSet::new();
+            for m in &ms {
+                convs.insert(format!("{}:{}", m.source, m.source_id));
+                if let Some(p) = &m.in_reply_to {
+                    convs.insert(format!("{}:{p}", m.source));
+                    if let Some((conv, _)) = parents.get(&(m.source.clone(), p.clone())) {
+                        convs.insert(conv.clone());
+                    }
+                }
+            }
+            let convs: Vec<&str> = convs.iter().map(String::as_str).collect();
+            let customers: Vec<&str> = known_handles.iter().map(String::as_str).collect();
+            load_open_cases(c, &customers, &convs).await?
+        };
         let mut records: Vec<TriageRow> = Vec::with_capacity(ms.len());
         let mut local: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
 
         for m in &ms {
             pass.triaged += 1;
             let drill = m.source.starts_with(DRILL_PREFIX);
-            let parent = match &m.in_reply_to {
-                Some(p) if local.contains_key(&(m.source.clone(), p.clone())) => {
-                    local.get(&(m.source.clone(), p.clone())).cloned()
-                }
-                Some(p) => sqlx::query(
-                    "SELECT conversation, case_id FROM care_triage WHERE source = $1 AND source_id = $2",
-                )
-                .bind(&m.source)
-                .bind(p)
-                .fetch_optional(&mut *c)
-                .await?
-                .map(|r| (r.get::<String, _>(0), r.get::<Option<i64>, _>(1))),
-                None => None,
-            };
+            let parent = m.in_reply_to.as_ref().and_then(|p| {
+                let k = (m.source.clone(), p.clone());
+                local.get(&k).or_else(|| parents.get(&k)).cloned()
+            });
             let conversation = match (&parent, &m.in_reply_to) {
                 (Some((conv, _)), _) => conv.clone(),
                 (None, Some(p)) => format!("{}:{p}", m.source),
@@ -250,13 +451,16 @@ dual! {
             if m.inbound == Some(false) {
                 let case = parent.as_ref().and_then(|(_, case)| *case);
                 if let Some(case_id) = case {
-                    let opened: Option<i64> =
-                        sqlx::query("SELECT opened_at FROM care_cases WHERE id = $1")
+                    let opened: Option<i64> = match cases.cases.get(&case_id) {
+                        Some(oc) => Some(oc.opened_at),
+                        None => sqlx::query("SELECT opened_at FROM care_cases WHERE id = $1")
                             .bind(case_id)
                             .fetch_optional(&mut *c)
                             .await?
-                            .map(|r| r.get(0));
+                            .map(|r| r.get(0)),
+                    };
                     if opened.is_some_and(|o| m.created_at >= o) {
+                        flush_attach(c, &mut cases, case_id, now).await?;
                         let author = m.handle.clone().unwrap_or_else(|| "brand".into());
                         sqlx::query(
                             "INSERT INTO care_replies (case_id, author, text, via, status, external, created_at, sent_at) \
@@ -275,6 +479,11 @@ dual! {
                             .execute(&mut *c)
                             .await?;
                         mark_response(c, case_id, m.created_at, now).await?;
+                        if let Some(oc) = cases.cases.get_mut(&case_id) {
+                            if oc.status == "new" || oc.status == "assigned" {
+                                oc.status = "responded".into();
+                            }
+                        }
                         pass.responses += 1;
                         pass.changed.push(case_id);
                     }
@@ -288,18 +497,19 @@ dual! {
                 .clone()
                 .unwrap_or_else(|| format!("{}:anonymous", m.channel));
             // An open case of this conversation, or of this author lately.
-            let existing: Option<(i64, String, Option<String>)> = sqlx::query(&format!(
-                "SELECT id, status, owner FROM care_cases WHERE status <> 'closed' AND (conversation = $1 OR \
-                 (customer = $2 AND $3 AND last_customer_at >= $4 AND status IN ({}))) ORDER BY id DESC LIMIT 1",
-                open_list_sql()
-            ))
-            .bind(&conversation)
-            .bind(&customer)
-            .bind(m.handle.is_some())
-            .bind(m.created_at - pb.attach_within_ms)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|r| (r.get(0), r.get(1), r.get(2)));
+            let existing: Option<(i64, String, Option<String>)> = cases
+                .find(
+                    &conversation,
+                    &customer,
+                    m.handle.is_some(),
+                    m.created_at - pb.attach_within_ms,
+                )
+                .and_then(|id| {
+                    cases
+                        .cases
+                        .get(&id)
+                        .map(|oc| (id, oc.status.clone(), oc.owner.clone()))
+                });
             let known_customer = m.handle.is_some() && known.contains(&customer);
             let topics: Vec<String> = serde_json::from_str(&m.topics).unwrap_or_default();
             let facts = Facts {
@@ -344,25 +554,26 @@ dual! {
                             }
                         }
                     };
-                    let track = sqlx::query("SELECT track FROM care_cases WHERE id = $1")
-                        .bind(case_id)
-                        .fetch_one(&mut *c)
-                        .await?
-                        .get::<String, _>(0);
+                    let track = cases
+                        .cases
+                        .get(&case_id)
+                        .map(|oc| oc.track.clone())
+                        .unwrap_or_default();
                     let next_due = pb
                         .track(&track)
                         .and_then(|t| pb.site_of(t).add_business(m.created_at, t.next_response_ms));
-                    sqlx::query(
-                        "UPDATE care_cases SET last_customer_at = CASE WHEN last_customer_at > $1 THEN last_customer_at ELSE $1 END, status = $2, updated_at = $3, \
-                         next_due = CASE WHEN first_response_at IS NOT NULL THEN COALESCE(next_due, $4) ELSE next_due END WHERE id = $5",
-                    )
-                    .bind(m.created_at)
-                    .bind(back)
-                    .bind(now)
-                    .bind(next_due)
-                    .bind(case_id)
-                    .execute(&mut *c)
-                    .await?;
+                    let u = cases.pending.entry(case_id).or_insert(AttachUpdate {
+                        last_customer_at: m.created_at,
+                        status: back.to_string(),
+                        next_due,
+                    });
+                    u.last_customer_at = u.last_customer_at.max(m.created_at);
+                    u.status = back.to_string();
+                    u.next_due = u.next_due.or(next_due);
+                    if let Some(oc) = cases.cases.get_mut(&case_id) {
+                        oc.status = back.to_string();
+                        oc.last_customer_at = oc.last_customer_at.max(m.created_at);
+                    }
                     record!("attach", None, Some(rule.name.clone()), Some(case_id));
                     pass.attached += 1;
                     pass.changed.push(case_id);
@@ -440,6 +651,18 @@ dual! {
                     .await?
                     .get(0);
                     record!("open", None, Some(rule.name.clone()), Some(case_id));
+                    cases.put(
+                        case_id,
+                        OpenCase {
+                            status: "new".into(),
+                            owner: None,
+                            track: track.name.clone(),
+                            conversation: conversation.clone(),
+                            customer: customer.clone(),
+                            last_customer_at: at,
+                            opened_at: at,
+                        },
+                    );
                     known.insert(customer.clone());
                     pass.opened += 1;
                     pass.changed.push(case_id);
@@ -448,8 +671,14 @@ dual! {
                     } else {
                         pass.queued += 1;
                     }
+                    reload_case(c, &mut cases, case_id).await?;
                 }
             }
+        }
+        let mut waiting: Vec<i64> = cases.pending.keys().copied().collect();
+        waiting.sort_unstable();
+        for id in waiting {
+            flush_attach(c, &mut cases, id, now).await?;
         }
         for part in records.chunks(500) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
