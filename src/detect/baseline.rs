@@ -295,6 +295,27 @@ mod tests {
     }
 
     #[test]
+    fn weekday_factor_after_one_week() {
+        // Nine days of history: the first weekend was at half volume; the second Saturday is
+        // expected quieter than the weekdays before it (it took two weeks before session 4).
+        let mut b = Baseline::default();
+        for h in 0..12 * 24 {
+            let v = if (h / 24) % 7 >= 5 { 30 } else { 60 };
+            b.record(
+                h,
+                HourAgg {
+                    total: v,
+                    ..HourAgg::default()
+                },
+            );
+        }
+        let (sat, fri) = ((7 + 5) * 24 + 12, (7 + 4) * 24 + 12);
+        let es = b.expected_hour(sat, 14, 3).unwrap();
+        let ef = b.expected_hour(fri, 14, 3).unwrap();
+        assert!(es < ef * 0.75, "saturday {es} friday {ef}");
+    }
+
+    #[test]
     fn negative_share_over_days() {
         let b = learned(3);
         let (share, n) = b.negative_share(72, 7);
