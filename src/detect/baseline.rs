@@ -269,22 +269,25 @@ mod tests {
         assert!(e < 60.0 + 6.4, "expected {e}");
     }
 
-    #[test]
-    fn weekday_factor_after_two_weeks() {
+    /// `days` of history with weekends (days 5, 6 of each week) at half volume.
+    fn quiet_weekends(days: i64) -> Baseline {
         let mut b = Baseline::default();
-        // Weekends (days 5, 6 of each week) at half volume.
-        for h in 0..28 * 24 {
-            let d = h / 24;
-            let v = if d % 7 >= 5 { 30 } else { 60 };
+        for h in 0..days * 24 {
+            let v = if (h / 24) % 7 >= 5 { 30 } else { 60 };
             b.record(
                 h,
                 HourAgg {
                     total: v,
-                    negative: 0,
                     ..HourAgg::default()
                 },
             );
         }
+        b
+    }
+
+    #[test]
+    fn weekday_factor_after_two_weeks() {
+        let mut b = quiet_weekends(28);
         let sat = (28 + 5) * 24 + 12;
         let mon = 28 * 24 + 12;
         let (es, em) = (
@@ -296,19 +299,9 @@ mod tests {
 
     #[test]
     fn weekday_factor_after_one_week() {
-        // Nine days of history: the first weekend was at half volume; the second Saturday is
-        // expected quieter than the weekdays before it (it took two weeks before session 4).
-        let mut b = Baseline::default();
-        for h in 0..12 * 24 {
-            let v = if (h / 24) % 7 >= 5 { 30 } else { 60 };
-            b.record(
-                h,
-                HourAgg {
-                    total: v,
-                    ..HourAgg::default()
-                },
-            );
-        }
+        // Twelve days of history, one weekend at half volume: the second Saturday is expected
+        // quieter than the weekdays before it (it took two weeks before session 4).
+        let mut b = quiet_weekends(12);
         let (sat, fri) = ((7 + 5) * 24 + 12, (7 + 4) * 24 + 12);
         let es = b.expected_hour(sat, 14, 3).unwrap();
         let ef = b.expected_hour(fri, 14, 3).unwrap();

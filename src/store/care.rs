@@ -227,6 +227,48 @@ dual! {
         .await?;
         Ok(())
     }
+
+    /// In one care transaction: the latest playbook, unless `keep(latest)` says to store
+    /// `text` as the next version (audited). Returns the version and text now current.
+    pub(crate) async fn store_playbook(
+        w: &mut Conn,
+        text: &str,
+        by: &str,
+        now: i64,
+        keep: fn(&str, &str) -> bool,
+    ) -> Result<(i64, String), StoreError> {
+        begin(w).await?;
+        let r: Result<(i64, String), CareError> = async {
+            let last = sqlx::query(
+                "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *w)
+            .await?;
+            if let Some(r) = &last {
+                let (v, current): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+                if keep(&current, text) {
+                    return Ok((v, current));
+                }
+            }
+            let v: i64 = sqlx::query(
+                "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
+            )
+            .bind(text)
+            .bind(by)
+            .bind(now)
+            .fetch_one(&mut *w)
+            .await?
+            .try_get(0)?;
+            audit(w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
+                .await?;
+            Ok((v, text.to_string()))
+        }
+        .await;
+        end(w, r).await.map_err(|e| match e {
+            CareError::Store(e) => e,
+            other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
+        })
+    }
 }
 
 pub(crate) fn json_list(s: &str) -> Vec<String> {
@@ -394,36 +436,8 @@ impl Store {
     ) -> Result<i64, StoreError> {
         on_db!(self, s => {
             let mut w = s.writer().await?;
-            begin(&mut w).await?;
-            let r: Result<i64, CareError> = async {
-                let last = sqlx::query(
-                    "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
-                )
-                .fetch_optional(&mut *w)
-                .await?;
-                if let Some(r) = &last {
-                    if r.try_get::<String, _>(1)? == text {
-                        return Ok(r.try_get(0)?);
-                    }
-                }
-                let v = sqlx::query(
-                    "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
-                )
-                .bind(text)
-                .bind(by)
-                .bind(now)
-                .fetch_one(&mut *w)
-                .await?
-                .try_get(0)?;
-                audit(&mut w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
-                    .await?;
-                Ok(v)
-            }
-            .await;
-            end(&mut w, r).await.map_err(|e| match e {
-                CareError::Store(e) => e,
-                other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
-            })
+            let unchanged = |current: &str, new: &str| current == new;
+            Ok(store_playbook(&mut w, text, by, now, unchanged).await?.0)
         })
     }
 
@@ -438,34 +452,8 @@ impl Store {
     ) -> Result<(i64, String), StoreError> {
         on_db!(self, s => {
             let mut w = s.writer().await?;
-            begin(&mut w).await?;
-            let r: Result<(i64, String), CareError> = async {
-                let last = sqlx::query(
-                    "SELECT version, text FROM care_playbooks ORDER BY version DESC LIMIT 1",
-                )
-                .fetch_optional(&mut *w)
-                .await?;
-                if let Some(r) = &last {
-                    return Ok((r.try_get(0)?, r.try_get(1)?));
-                }
-                let v: i64 = sqlx::query(
-                    "INSERT INTO care_playbooks (text, changed_by, changed_at) VALUES ($1, $2, $3) RETURNING version",
-                )
-                .bind(text)
-                .bind(by)
-                .bind(now)
-                .fetch_one(&mut *w)
-                .await?
-                .try_get(0)?;
-                audit(&mut w, now, by, "playbook", None, json!({ "version": v, "bytes": text.len() }))
-                    .await?;
-                Ok((v, text.to_string()))
-            }
-            .await;
-            end(&mut w, r).await.map_err(|e| match e {
-                CareError::Store(e) => e,
-                other => StoreError::Sql(sqlx::Error::Protocol(other.to_string())),
-            })
+            let any = |_: &str, _: &str| true;
+            store_playbook(&mut w, text, by, now, any).await
         })
     }
 

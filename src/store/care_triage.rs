@@ -162,6 +162,25 @@ dual! {
     pub(crate) const OPEN_CASE_COLUMNS: &str =
         "id, status, owner, track, conversation, customer, last_customer_at, opened_at";
 
+    /// The rows of `select` (ending in `IN (`) for all of `values`, 500 binds per query.
+    pub(crate) async fn fetch_in(
+        c: &mut Conn,
+        select: &str,
+        values: &[&str],
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        let mut rows = Vec::new();
+        for part in values.chunks(500) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(select);
+            let mut sep = qb.separated(", ");
+            for v in part {
+                sep.push_bind(*v);
+            }
+            qb.push(")");
+            rows.extend(qb.build().fetch_all(&mut *c).await?);
+        }
+        Ok(rows)
+    }
+
     /// The chunk's open cases: those of its customers and of its conversations.
     pub(crate) async fn load_open_cases(
         c: &mut Conn,
@@ -170,19 +189,12 @@ dual! {
     ) -> Result<OpenCases, sqlx::Error> {
         let mut out = OpenCases::default();
         for (column, values) in [("customer", customers), ("conversation", conversations)] {
-            for part in values.chunks(500) {
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                    "SELECT {OPEN_CASE_COLUMNS} FROM care_cases WHERE status <> 'closed' AND {column} IN ("
-                ));
-                let mut sep = qb.separated(", ");
-                for v in part {
-                    sep.push_bind(*v);
-                }
-                qb.push(")");
-                for r in qb.build().fetch_all(&mut *c).await? {
-                    let (id, case) = open_case_of(&r);
-                    out.put(id, case);
-                }
+            let select = format!(
+                "SELECT {OPEN_CASE_COLUMNS} FROM care_cases WHERE status <> 'closed' AND {column} IN ("
+            );
+            for r in fetch_in(c, &select, values).await? {
+                let (id, case) = open_case_of(&r);
+                out.put(id, case);
             }
         }
         Ok(out)
@@ -343,55 +355,33 @@ dual! {
         let mut open = open_counts(c).await?;
         // Customers who already have a case (any status): one query per chunk, kept up to
         // date as this chunk opens cases.
+        let handles: Vec<&str> = ms
+            .iter()
+            .filter_map(|m| m.handle.as_deref())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         let mut known: HashSet<String> = HashSet::new();
-        let known_handles: Vec<String>;
-        {
-            let handles: Vec<&String> = ms
-                .iter()
-                .filter_map(|m| m.handle.as_ref())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            known_handles = handles.iter().map(|h| (*h).clone()).collect();
-            for part in handles.chunks(500) {
-                let mut qb: QueryBuilder<DB> =
-                    QueryBuilder::new("SELECT DISTINCT customer FROM care_cases WHERE customer IN (");
-                let mut sep = qb.separated(", ");
-                for h in part {
-                    sep.push_bind(h.as_str());
-                }
-                qb.push(")");
-                for r in qb.build().fetch_all(&mut *c).await? {
-                    known.insert(r.get(0));
-                }
-            }
+        let select = "SELECT DISTINCT customer FROM care_cases WHERE customer IN (";
+        for r in fetch_in(c, select, &handles).await? {
+            known.insert(r.get(0));
         }
         // The parents of the chunk's replies, and the chunk's open cases (of its customers and
         // of every conversation its mentions can belong to): a few queries per chunk instead
         // of several per mention.
+        let replied: Vec<&str> = ms
+            .iter()
+            .filter_map(|m| m.in_reply_to.as_deref())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let select =
+            "SELECT source, source_id, conversation, case_id FROM care_triage WHERE source_id IN (";
         let mut parents: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
-        {
-            let ids: Vec<&str> = ms
-                .iter()
-                .filter_map(|m| m.in_reply_to.as_deref())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            for part in ids.chunks(500) {
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                    "SELECT source, source_id, conversation, case_id FROM care_triage WHERE source_id IN (",
-                );
-                let mut sep = qb.separated(", ");
-                for id in part {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                for r in qb.build().fetch_all(&mut *c).await? {
-                    parents
-                        .entry((r.get(0), r.get(1)))
-                        .or_insert_with(|| (r.get(2), r.get(3)));
-                }
-            }
+        for r in fetch_in(c, select, &replied).await? {
+            parents
+                .entry((r.get(0), r.get(1)))
+                .or_insert_with(|| (r.get(2), r.get(3)));
         }
         let mut cases = {
             let mut convs: HashSet<String> = HashSet::new();
@@ -405,8 +395,7 @@ dual! {
                 }
             }
             let convs: Vec<&str> = convs.iter().map(String::as_str).collect();
-            let customers: Vec<&str> = known_handles.iter().map(String::as_str).collect();
-            load_open_cases(c, &customers, &convs).await?
+            load_open_cases(c, &handles, &convs).await?
         };
         let mut records: Vec<TriageRow> = Vec::with_capacity(ms.len());
         let mut local: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
