@@ -47,8 +47,22 @@ impl DbArg {
         }
     }
 
+    /// Opens (or creates) the database. Creating one is said on stderr: a mistyped `--db`
+    /// would otherwise answer "no alerts" from a new, empty file.
     pub async fn open(&self) -> anyhow::Result<crate::store::Store> {
-        Ok(crate::store::Store::open(&self.target()).await?)
+        let target = self.target();
+        let new_file = match &target {
+            crate::store::DbTarget::Sqlite(p) => !p.exists(),
+            crate::store::DbTarget::Postgres(_) => false,
+        };
+        let store = crate::store::Store::open(&target).await?;
+        if new_file {
+            eprintln!(
+                "note: created a new, empty database at {} (pass --db PATH or set SUNWARD_DB to use an existing one)",
+                self.path().display()
+            );
+        }
+        Ok(store)
     }
 }
 
