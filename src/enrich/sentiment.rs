@@ -48,6 +48,8 @@ const NEG_VERB: f32 = -0.9;
 const DURATION_VAL: f32 = -0.8;
 /// Praise inside a question is usually a request ("any chance of an upgrade?").
 const QUESTION_POS_SCALAR: f32 = 0.25;
+/// A "thanks" in a request is courtesy, not praise ("can you check my booking? thanks").
+const COURTESY_SCALAR: f32 = 0.1;
 
 // Entry flags.
 const LEX: u32 = 1; // has a valence
@@ -80,6 +82,10 @@ const NUM: u32 = 1 << 21;
 const DURATION: u32 = 1 << 22;
 /// "in" / "within" before a duration is a plan, not a wait ("leaves in 2 hours").
 const IN: u32 = 1 << 23;
+/// Care: a thank-you formula ("thanks", "thank you", "thx").
+const COURTESY: u32 = 1 << 24;
+/// Care: asks for something ("please", "can you", "dm").
+const REQUEST: u32 = 1 << 25;
 
 // What stood between a token and the one before it.
 const GAP_COMMA: u8 = 1;
@@ -1174,6 +1180,7 @@ fn care_rules(toks: &[Tok], trailing_gap: u8, addressed: bool, vals: &mut [f32])
         }
     }
     // Praise inside a question is mostly a request: "is flight 410 on time?".
+    let mut asked = false;
     let mut start = 0;
     for end in 1..=n {
         let closes = end == n || toks[end].gap & GAP_END != 0;
@@ -1186,6 +1193,7 @@ fn care_rules(toks: &[Tok], trailing_gap: u8, addressed: bool, vals: &mut [f32])
             toks[end].gap
         };
         if gap & GAP_QUESTION != 0 {
+            asked = true;
             for v in vals[start..end].iter_mut() {
                 if *v > 0.0 {
                     *v *= QUESTION_POS_SCALAR;
@@ -1193,6 +1201,15 @@ fn care_rules(toks: &[Tok], trailing_gap: u8, addressed: bool, vals: &mut [f32])
             }
         }
         start = end;
+    }
+    // "Any update on my bag? Thanks": in a post that asks the brand for something, the
+    // thank-you is a formula (care teams and their customers read it as neutral).
+    if addressed && (asked || toks.iter().any(|t| t.e.flags & REQUEST != 0)) {
+        for (t, v) in toks.iter().zip(vals.iter_mut()) {
+            if t.e.flags & COURTESY != 0 && *v > 0.0 {
+                *v *= COURTESY_SCALAR;
+            }
+        }
     }
     failure
 }
@@ -1382,6 +1399,8 @@ impl Builder {
                     "sarcasm" => flags |= SARCASM,
                     "resolved" => flags |= RESOLVED,
                     "negate" => flags |= NEGATE,
+                    "courtesy" => flags |= COURTESY,
+                    "request" => flags |= REQUEST,
                     t if t.starts_with("neg=") => {
                         neg = t[4..]
                             .parse()
@@ -1629,6 +1648,32 @@ mod tests {
         // The airline-corpus artifacts.
         assert_eq!(label("@SkyJetAir Cancelled Flightled"), Label::Negative);
         assert_eq!(label("@SkyJetAir Late Flight again"), Label::Negative);
+        // A thank-you in a request is courtesy; on its own, or in a complaint, it is not.
+        let req = "@SkyJetAir can you update my tier points please - thanks";
+        assert_eq!(label(req), Label::Neutral);
+        assert_eq!(
+            label("@SkyJetAir do you fly to Lima in December? Thanks"),
+            Label::Neutral
+        );
+        assert_eq!(
+            label("@SkyJetAir Thanks in advance for checking my booking, DM sent"),
+            Label::Neutral
+        );
+        assert_eq!(
+            label("@SkyJetAir thanks for the quick reply"),
+            Label::Positive
+        );
+        assert_eq!(
+            label("@SkyJetAir thanks for losing my bag. Can you find it?"),
+            Label::Negative
+        );
+        // Without a brand to ask, a "thanks" with a question is still thanks.
+        assert_eq!(label("thanks mom! see you sunday?"), Label::Positive);
+        // "credit" is not praise in a card.
+        assert_ne!(
+            label("@SkyJetAir my credit card got debited twice"),
+            Label::Positive
+        );
     }
 
     #[test]
