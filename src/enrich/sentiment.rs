@@ -400,6 +400,8 @@ struct Entry {
     /// Valence when negated (0: VADER's `valence * -0.74`).
     neg_valence: f32,
     booster: f32,
+    /// Care: valence in a post addressed to someone (0: none); "why", "again" to a brand.
+    to_brand: f32,
     /// Word id for phrase matching (0: the word starts or continues no phrase).
     id: u32,
     flags: u32,
@@ -1147,6 +1149,10 @@ fn care_rules(toks: &[Tok], trailing_gap: u8, addressed: bool, vals: &mut [f32])
     let breaks = |t: &Tok| t.gap & (GAP_END | GAP_COMMA) != 0;
     for i in 0..n {
         let f = toks[i].e.flags;
+        // "why ...?", "again" in a post to a brand: a complaint; in chatter, nothing.
+        if addressed && toks[i].e.to_brand != 0.0 && vals[i] == 0.0 {
+            vals[i] = toks[i].e.to_brand;
+        }
         // "can't check in", "didn't even get", "nobody is at the counter".
         if addressed && f & NEGV != 0 {
             let mut j = i + 1;
@@ -1393,6 +1399,7 @@ impl Builder {
             let mut flags = 0;
             let mut neg = 0.0;
             let mut booster = None;
+            let mut to_brand = 0.0;
             for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                 match tag {
                     "complaint" => flags |= COMPLAINT,
@@ -1405,6 +1412,11 @@ impl Builder {
                         neg = t[4..]
                             .parse()
                             .unwrap_or_else(|_| panic!("care.txt:{}: bad neg=", ln + 1))
+                    }
+                    t if t.starts_with("brand=") => {
+                        to_brand = t[6..]
+                            .parse()
+                            .unwrap_or_else(|_| panic!("care.txt:{}: bad brand=", ln + 1))
                     }
                     t if t.starts_with("booster=") => {
                         booster = Some(
@@ -1426,6 +1438,9 @@ impl Builder {
                 e.flags |= flags;
                 if neg != 0.0 {
                     e.neg_valence = neg;
+                }
+                if to_brand != 0.0 {
+                    e.to_brand = to_brand;
                 }
                 if let Some(s) = booster {
                     e.booster = s;
@@ -1669,6 +1684,14 @@ mod tests {
         );
         // Without a brand to ask, a "thanks" with a question is still thanks.
         assert_eq!(label("thanks mom! see you sunday?"), Label::Positive);
+        // Said to a brand, "why" and "once again" complain; in chatter they say nothing.
+        assert_eq!(
+            label("@SkyJetAir why was the earlier flight never offered?"),
+            Label::Negative
+        );
+        assert_eq!(label("@SkyJetAir once again the app"), Label::Negative);
+        assert_eq!(label("why do birds sing?"), Label::Neutral);
+        assert_eq!(label("once again the app"), Label::Neutral);
         // "credit" is not praise in a card.
         assert_ne!(
             label("@SkyJetAir my credit card got debited twice"),
