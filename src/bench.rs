@@ -304,11 +304,23 @@ fn bench_sentiment_eval(data: &Path, warmup: usize, extra: &[PathBuf]) -> anyhow
         ("tweeteval test".into(), eval::tweeteval(data, "test")),
         ("tweeteval val".into(), eval::tweeteval(data, "val")),
         ("sentiment140 manual".into(), eval::sentiment140(data)),
+        (
+            "twcs airline care, hand-labeled (ours)".into(),
+            eval::twcs_care(data, "airline"),
+        ),
+        (
+            "twcs all brands, hand-labeled (ours, tuned on)".into(),
+            eval::twcs_care(data, "brands"),
+        ),
     ];
     // Care traffic skews negative; these resamples show the engines on that class mix.
     let mixed: Vec<(String, Option<eval::Rows>)> = sets
         .iter()
-        .filter(|(n, _)| n == "tweet_sentiment_extraction" || n == "tweeteval test")
+        .filter(|(n, _)| {
+            n == "tweet_sentiment_extraction"
+                || n == "tweeteval test"
+                || n.starts_with("twcs airline")
+        })
         .map(|(n, r)| {
             let rows = r.as_deref().map(eval::care_mix);
             (format!("{n}, care class mix 63/21/16"), rows)

@@ -180,11 +180,11 @@ fn sentiment_accuracy_on_labeled_tweets() {
     let dump_dir = std::env::var("SUNWARD_EVAL_DUMP").ok();
     // (set, rows, floor accuracy, floor macro-F1, floor negative recall) for the shipped analyzer.
     let sets: [(&str, Option<Rows>, f64, f64, f64); 4] = [
-        // measured 0.541 / 0.539 / 0.641
+        // measured 0.540 / 0.539 / 0.643
         ("tweeteval test", tweeteval("test"), 0.525, 0.525, 0.58),
-        // measured 0.561 / 0.546 / 0.728 (the split used to decide rule changes)
+        // measured 0.562 / 0.547 / 0.731 (the split used to decide rule changes)
         ("tweeteval val (dev)", tweeteval("val"), 0.545, 0.53, 0.70),
-        // measured 0.731 / 0.727 / 0.712 (498 rows: one row is 0.002)
+        // measured 0.733 / 0.729 / 0.718 (498 rows: one row is 0.002)
         (
             "sentiment140 manual test",
             sentiment140(),
@@ -192,7 +192,7 @@ fn sentiment_accuracy_on_labeled_tweets() {
             0.71,
             0.65,
         ),
-        // measured 0.651 / 0.648 / 0.703
+        // measured 0.651 / 0.648 / 0.704
         (
             "tweet_sentiment_extraction",
             tweet_sentiment_extraction(),
@@ -226,6 +226,35 @@ fn sentiment_accuracy_on_labeled_tweets() {
         "sentiment regressed:\n{}",
         failures.join("\n")
     );
+}
+
+/// The issue's care targets (macro-F1 >= 0.60, negative recall >= 0.75 with no learning) on
+/// the closest shared stand-in for the sealed airline set: 421 inbound tweets to airlines from
+/// the Customer Support on Twitter sample, hand-labeled by us (labels in
+/// `assets/eval_twcs_care_labels.csv`, texts read from `../shared/data`).
+#[test]
+fn care_targets_on_hand_labeled_airline_tweets() {
+    let data = Path::new(DATA);
+    let Some(rows) = sunward::enrich::eval::twcs_care(data, "airline") else {
+        println!("SKIP care targets: {DATA}/twcs not found");
+        return;
+    };
+    assert_eq!(rows.len(), 421, "every hand label finds its tweet");
+    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
+    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
+    println!(
+        "twcs airline sunward {}
+twcs airline vader   {}",
+        ours.line(),
+        vader.line()
+    );
+    // Measured 0.651 / 0.778 (VADER 0.529 / 0.467); floors a little under, above the targets.
+    assert!(
+        ours.macro_f1 >= 0.635 && ours.recall[0] >= 0.765,
+        "{}",
+        ours.line()
+    );
+    assert!(ours.recall[0] > vader.recall[0] + 0.25);
 }
 
 /// Our own authored care tweets (tests/fixtures/sentiment_care.ndjson, no shared data): the

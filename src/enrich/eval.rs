@@ -179,6 +179,43 @@ pub fn tweet_sentiment_extraction(data: &Path) -> Option<Rows> {
     Some(rows)
 }
 
+/// Our hand labels for inbound tweets of the Customer Support on Twitter sample
+/// (`assets/eval_twcs_care_labels.csv`: tweet_id, label, set). Only labels ship; the texts are
+/// read from `../shared/data`. Sets: `airline` (421 tweets to airlines, labeled before any
+/// rule was tuned on them) and `brands` (130 tweets to all brands, tuned on).
+const TWCS_LABELS: &str = include_str!("../../assets/eval_twcs_care_labels.csv");
+
+/// The hand-labeled care tweets of `set` (`airline` or `brands`), in tweet-id order.
+pub fn twcs_care(data: &Path, set: &str) -> Option<Rows> {
+    let path = data.join("twcs/twcs_head_monalisapatra26.csv");
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .ok()?;
+    let headers = rdr.headers().ok()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (id_col, text_col) = (col("tweet_id")?, col("text")?);
+    let mut texts = std::collections::HashMap::new();
+    for rec in rdr.records().flatten() {
+        if let (Some(id), Some(t)) = (rec.get(id_col), rec.get(text_col)) {
+            texts.insert(id.to_string(), t.to_string());
+        }
+    }
+    let rows: Rows = TWCS_LABELS
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            let (id, label, s) = (f.next()?, f.next()?, f.next()?);
+            if s != set {
+                return None;
+            }
+            Some((texts.get(id)?.clone(), Label::parse(label)?))
+        })
+        .collect();
+    (!rows.is_empty()).then_some(rows)
+}
+
 /// Labeled texts of our own authoring (`tests/fixtures/care_tweets.ndjson` format):
 /// NDJSON `{"text":..., "label":...}`.
 pub fn ndjson_rows(text: &str) -> Rows {
