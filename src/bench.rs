@@ -312,6 +312,10 @@ fn bench_sentiment_eval(data: &Path, warmup: usize, extra: &[PathBuf]) -> anyhow
             "twcs all brands, hand-labeled (ours, tuned on)".into(),
             eval::twcs_care(data, "brands"),
         ),
+        (
+            "@SpotifyCares, hand-labeled (ours)".into(),
+            eval::twcs_care(data, "spotify"),
+        ),
     ];
     // Care traffic skews negative; these resamples show the engines on that class mix.
     let mixed: Vec<(String, Option<eval::Rows>)> = sets

@@ -182,12 +182,17 @@ pub fn tweet_sentiment_extraction(data: &Path) -> Option<Rows> {
 /// Our hand labels for inbound tweets of the Customer Support on Twitter sample
 /// (`assets/eval_twcs_care_labels.csv`: tweet_id, label, set). Only labels ship; the texts are
 /// read from `../shared/data`. Sets: `airline` (421 tweets to airlines, labeled before any
-/// rule was tuned on them) and `brands` (130 tweets to all brands, tuned on).
+/// rule was tuned on them), `brands` (130 tweets to all brands, tuned on) and `spotify` (300
+/// random tweets to @SpotifyCares, from its own file; half of them were looked at for rules).
 const TWCS_LABELS: &str = include_str!("../../assets/eval_twcs_care_labels.csv");
 
-/// The hand-labeled care tweets of `set` (`airline` or `brands`), in tweet-id order.
+/// The hand-labeled care tweets of `set` (`airline`, `brands`, `spotify`), in tweet-id order.
 pub fn twcs_care(data: &Path, set: &str) -> Option<Rows> {
-    let path = data.join("twcs/twcs_head_monalisapatra26.csv");
+    let path = data.join(if set == "spotify" {
+        "twcs/spotifycares_support_requests.csv"
+    } else {
+        "twcs/twcs_head_monalisapatra26.csv"
+    });
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)

@@ -86,6 +86,8 @@ const IN: u32 = 1 << 23;
 const COURTESY: u32 = 1 << 24;
 /// Care: asks for something ("please", "can you", "dm").
 const REQUEST: u32 = 1 << 25;
+/// An emoticon or emoji: care does not negate it ("nope :(" is sad, not happy).
+const EMOTE: u32 = 1 << 26;
 
 // What stood between a token and the one before it.
 const GAP_COMMA: u8 = 1;
@@ -649,7 +651,7 @@ impl Analyzer {
                     if let Some(&v) = self.emoji.get(&chr) {
                         let e = Entry {
                             valence: v,
-                            flags: LEX,
+                            flags: LEX | EMOTE,
                             ..Entry::default()
                         };
                         toks.push(Tok {
@@ -873,11 +875,15 @@ impl Analyzer {
             let base = t.e.valence;
             let mut v = base;
             let mut negated = false;
+            // Care: a face says how the writer feels; a "nope" or "not" before it does not
+            // turn "nope :(" into praise (VADER negates emoticons like words).
+            let negatable = !(self.care && t.e.flags & EMOTE != 0);
             // "no" before a sentiment word negates it instead of counting itself.
             if t.e.flags & NO != 0 && i + 1 < n && has(i + 1, LEX) {
                 v = 0.0;
             }
-            if (i > 0 && has(i - 1, NO))
+            if !negatable {
+            } else if (i > 0 && has(i - 1, NO))
                 || (i > 1 && has(i - 2, NO))
                 || (i > 2 && has(i - 3, NO) && has(i - 1, OR_NOR))
             {
@@ -899,7 +905,12 @@ impl Analyzer {
                 if self.care && i >= k && toks[i - k].gap & GAP_END != 0 {
                     break;
                 }
-                if i <= k || has(i - k - 1, LEX) {
+                // VADER: only words outside the lexicon boost or negate. Care phrases that
+                // carry a valence and negate ("still not") do both: "still not fixed".
+                if i <= k
+                    || (has(i - k - 1, LEX) && !(self.care && has(i - k - 1, NEGATE)))
+                    || !negatable
+                {
                     continue;
                 }
                 let p = &toks[i - k - 1];
@@ -1488,7 +1499,14 @@ impl Builder {
         f(self.phrases.entry(key).or_default());
     }
 
-    fn finish(self) -> Analyzer {
+    fn finish(mut self) -> Analyzer {
+        // Emoticons (":(", "<3") are the lexicon's entries that do not start with a letter
+        // or digit.
+        for (w, e) in self.words.iter_mut() {
+            if w.first().is_some_and(|c| c.is_ascii_punctuation()) {
+                e.flags |= EMOTE;
+            }
+        }
         Analyzer {
             words: self.words,
             phrases: self.phrases,
@@ -1692,6 +1710,20 @@ mod tests {
         assert_eq!(label("@SkyJetAir once again the app"), Label::Negative);
         assert_eq!(label("why do birds sing?"), Label::Neutral);
         assert_eq!(label("once again the app"), Label::Neutral);
+        // A care phrase that carries a valence and negates still negates: "still not fixed".
+        assert_eq!(label("@SkyJetAir Still not fixed!"), Label::Negative);
+        assert_eq!(label("@SkyJetAir nobody cares"), Label::Negative);
+        // A face is not negated: "nope :(" is sad.
+        assert_eq!(label("@SkyJetAir nope :("), Label::Negative);
+        assert_eq!(label("not bad :)"), Label::Positive);
+        assert_eq!(label("@SkyJetAir I'm giving up on you"), Label::Negative);
+        // Apps: "play" is the job; a diagnostic "no error message" is not good news.
+        assert_eq!(
+            label("@SkyJetAir the app won't play my playlist"),
+            Label::Negative
+        );
+        assert_eq!(label("@SkyJetAir No error messages."), Label::Neutral);
+        assert_eq!(label("@SkyJetAir Still the same."), Label::Negative);
         // "credit" is not praise in a card.
         assert_ne!(
             label("@SkyJetAir my credit card got debited twice"),
