@@ -316,6 +316,10 @@ fn bench_sentiment_eval(data: &Path, warmup: usize, extra: &[PathBuf]) -> anyhow
             "@SpotifyCares, hand-labeled (ours)".into(),
             eval::twcs_care(data, "spotify"),
         ),
+        (
+            "all care tweets hand-labeled (ours), one mixed stream".into(),
+            eval::twcs_care_all(data),
+        ),
     ];
     // Care traffic skews negative; these resamples show the engines on that class mix.
     let mixed: Vec<(String, Option<eval::Rows>)> = sets

@@ -257,7 +257,7 @@ twcs airline vader   {}",
     assert!(ours.recall[0] > vader.recall[0] + 0.25);
 }
 
-/// App support traffic (300 random tweets to @SpotifyCares, hand-labeled by us): bug reports
+/// App support traffic (600 random tweets to @SpotifyCares, hand-labeled by us): bug reports
 /// with few sentiment words. No issue target here; the floors guard the care rules that
 /// read "still not fixed", "won't play", "nope :(" right.
 #[test]
@@ -266,7 +266,7 @@ fn spotify_support_tweets() {
         println!("SKIP spotify support tweets: {DATA}/twcs not found");
         return;
     };
-    assert_eq!(rows.len(), 300, "every hand label finds its tweet");
+    assert_eq!(rows.len(), 600, "every hand label finds its tweet");
     let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
     let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
     println!(
@@ -274,12 +274,36 @@ fn spotify_support_tweets() {
         ours.line(),
         vader.line()
     );
-    // Measured 0.663 / 0.635 (VADER 0.557 / 0.322).
+    // Measured 0.670 / 0.608 (VADER 0.535 / 0.292).
     assert!(
-        ours.macro_f1 >= 0.645 && ours.recall[0] >= 0.61,
+        ours.macro_f1 >= 0.65 && ours.recall[0] >= 0.58,
         "{}",
         ours.line()
     );
+}
+
+/// The learning engine on care traffic: all 1,151 hand-labeled care tweets (airlines, other
+/// brands, @SpotifyCares) as one mixed stream, predict-then-learn, counted after the first half.
+#[test]
+fn learning_engine_on_care_tweets() {
+    let data = Path::new(DATA);
+    let Some(rows) = sunward::enrich::eval::twcs_care_all(data) else {
+        println!("SKIP learning on care tweets: {DATA}/twcs not found");
+        return;
+    };
+    assert_eq!(rows.len(), 1151);
+    let half = rows.len() / 2;
+    let a = Analyzer::new();
+    let m = sunward::enrich::eval::prequential(&a, &rows, half);
+    let d = sunward::enrich::eval::evaluate(&a, &rows[half..]);
+    println!(
+        "care stream learning {}\ncare stream default  {}",
+        m.line(),
+        d.line()
+    );
+    // Measured 0.747 after 575 corrections (default engine on the same half 0.66).
+    assert!(m.macro_f1 >= 0.73, "{}", m.line());
+    assert!(m.macro_f1 > d.macro_f1 + 0.05, "{}", m.line());
 }
 
 /// Our own authored care tweets (tests/fixtures/sentiment_care.ndjson, no shared data): the

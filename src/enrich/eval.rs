@@ -182,12 +182,32 @@ pub fn tweet_sentiment_extraction(data: &Path) -> Option<Rows> {
 /// Our hand labels for inbound tweets of the Customer Support on Twitter sample
 /// (`assets/eval_twcs_care_labels.csv`: tweet_id, label, set). Only labels ship; the texts are
 /// read from `../shared/data`. Sets: `airline` (421 tweets to airlines, labeled before any
-/// rule was tuned on them), `brands` (130 tweets to all brands, tuned on) and `spotify` (300
-/// random tweets to @SpotifyCares, from its own file; half of them were looked at for rules).
+/// rule was tuned on them), `brands` (130 tweets to all brands, tuned on) and `spotify` (600
+/// random tweets to @SpotifyCares, from its own file; 150 of them were looked at for rules).
 const TWCS_LABELS: &str = include_str!("../../assets/eval_twcs_care_labels.csv");
+
+/// All hand-labeled care tweets (airline, brands, spotify) as one stream, mixed in a fixed
+/// pseudo-random order (by a hash of the tweet id): the learning engine's care benchmark.
+pub fn twcs_care_all(data: &Path) -> Option<Rows> {
+    let mut keyed: Vec<(u32, String, Label)> = Vec::new();
+    for set in ["airline", "brands", "spotify"] {
+        for (id, text, label) in labeled_tweets(data, set)? {
+            let key = (id as u32).wrapping_mul(2_654_435_761).rotate_left(13);
+            keyed.push((key, text, label));
+        }
+    }
+    keyed.sort_by_key(|k| k.0);
+    Some(keyed.into_iter().map(|(_, t, l)| (t, l)).collect())
+}
 
 /// The hand-labeled care tweets of `set` (`airline`, `brands`, `spotify`), in tweet-id order.
 pub fn twcs_care(data: &Path, set: &str) -> Option<Rows> {
+    let rows = labeled_tweets(data, set)?;
+    Some(rows.into_iter().map(|(_, t, l)| (t, l)).collect())
+}
+
+/// (tweet id, text, label) of `set`; `None` when the data or the set is missing.
+fn labeled_tweets(data: &Path, set: &str) -> Option<Vec<(u64, String, Label)>> {
     let path = data.join(if set == "spotify" {
         "twcs/spotifycares_support_requests.csv"
     } else {
@@ -206,7 +226,7 @@ pub fn twcs_care(data: &Path, set: &str) -> Option<Rows> {
             texts.insert(id.to_string(), t.to_string());
         }
     }
-    let rows: Rows = TWCS_LABELS
+    let rows: Vec<(u64, String, Label)> = TWCS_LABELS
         .lines()
         .skip(1)
         .filter_map(|l| {
@@ -215,7 +235,11 @@ pub fn twcs_care(data: &Path, set: &str) -> Option<Rows> {
             if s != set {
                 return None;
             }
-            Some((texts.get(id)?.clone(), Label::parse(label)?))
+            Some((
+                id.parse().ok()?,
+                texts.get(id)?.clone(),
+                Label::parse(label)?,
+            ))
         })
         .collect();
     (!rows.is_empty()).then_some(rows)
