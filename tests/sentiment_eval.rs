@@ -228,6 +228,24 @@ fn sentiment_accuracy_on_labeled_tweets() {
     );
 }
 
+/// The shipped engine and plain VADER on `rows`, both printed under `name`.
+fn ours_and_vader(
+    name: &str,
+    rows: &[(String, Label)],
+) -> (
+    sunward::enrich::eval::Metrics,
+    sunward::enrich::eval::Metrics,
+) {
+    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), rows);
+    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), rows);
+    println!(
+        "{name} sunward {}\n{name} vader   {}",
+        ours.line(),
+        vader.line()
+    );
+    (ours, vader)
+}
+
 /// The issue's care targets (macro-F1 >= 0.60, negative recall >= 0.75 with no learning) on
 /// the closest shared stand-in for the sealed airline set: 421 inbound tweets to airlines from
 /// the Customer Support on Twitter sample, hand-labeled by us (labels in
@@ -240,14 +258,7 @@ fn care_targets_on_hand_labeled_airline_tweets() {
         return;
     };
     assert_eq!(rows.len(), 421, "every hand label finds its tweet");
-    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
-    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
-    println!(
-        "twcs airline sunward {}
-twcs airline vader   {}",
-        ours.line(),
-        vader.line()
-    );
+    let (ours, vader) = ours_and_vader("twcs airline", &rows);
     // Measured 0.651 / 0.778 (VADER 0.529 / 0.467); floors a little under, above the targets.
     assert!(
         ours.macro_f1 >= 0.635 && ours.recall[0] >= 0.765,
@@ -267,13 +278,7 @@ fn spotify_support_tweets() {
         return;
     };
     assert_eq!(rows.len(), 600, "every hand label finds its tweet");
-    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
-    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
-    println!(
-        "spotify sunward {}\nspotify vader   {}",
-        ours.line(),
-        vader.line()
-    );
+    let (ours, _) = ours_and_vader("spotify", &rows);
     // Measured 0.670 / 0.608 (VADER 0.535 / 0.292).
     assert!(
         ours.macro_f1 >= 0.65 && ours.recall[0] >= 0.58,
@@ -313,13 +318,7 @@ fn care_fixture_default_engine_beats_vader() {
     let text = include_str!("fixtures/sentiment_care.ndjson");
     let rows = sunward::enrich::eval::ndjson_rows(text);
     assert!(rows.len() >= 100);
-    let ours = sunward::enrich::eval::evaluate(&Analyzer::new(), &rows);
-    let vader = sunward::enrich::eval::evaluate(&Analyzer::base_only(), &rows);
-    println!(
-        "care fixture sunward {}\ncare fixture vader   {}",
-        ours.line(),
-        vader.line()
-    );
+    let (ours, vader) = ours_and_vader("care fixture", &rows);
     // Written while tuning the care layer, so optimistic; the floors guard against regressions.
     assert!(
         ours.macro_f1 >= 0.85 && ours.recall[0] >= 0.9,

@@ -882,10 +882,10 @@ impl Analyzer {
             if t.e.flags & NO != 0 && i + 1 < n && has(i + 1, LEX) {
                 v = 0.0;
             }
-            if !negatable {
-            } else if (i > 0 && has(i - 1, NO))
-                || (i > 1 && has(i - 2, NO))
-                || (i > 2 && has(i - 3, NO) && has(i - 1, OR_NOR))
+            if negatable
+                && ((i > 0 && has(i - 1, NO))
+                    || (i > 1 && has(i - 2, NO))
+                    || (i > 2 && has(i - 3, NO) && has(i - 1, OR_NOR)))
             {
                 v = base * N_SCALAR;
                 negated = true;
