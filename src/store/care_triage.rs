@@ -355,12 +355,7 @@ dual! {
         let mut open = open_counts(c).await?;
         // Customers who already have a case (any status): one query per chunk, kept up to
         // date as this chunk opens cases.
-        let handles: Vec<&str> = ms
-            .iter()
-            .filter_map(|m| m.handle.as_deref())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let handles = distinct(ms.iter().filter_map(|m| m.handle.as_deref()));
         let mut known: HashSet<String> = HashSet::new();
         let select = "SELECT DISTINCT customer FROM care_cases WHERE customer IN (";
         for r in fetch_in(c, select, &handles).await? {
@@ -369,12 +364,7 @@ dual! {
         // The parents of the chunk's replies, and the chunk's open cases (of its customers and
         // of every conversation its mentions can belong to): a few queries per chunk instead
         // of several per mention.
-        let replied: Vec<&str> = ms
-            .iter()
-            .filter_map(|m| m.in_reply_to.as_deref())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let replied = distinct(ms.iter().filter_map(|m| m.in_reply_to.as_deref()));
         let select =
             "SELECT source, source_id, conversation, case_id FROM care_triage WHERE source_id IN (";
         let mut parents: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
@@ -844,6 +834,11 @@ impl Store {
             end(&mut w, r).await
         })
     }
+}
+
+/// Each value once (for the chunked `IN (...)` queries).
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    values.collect::<HashSet<_>>().into_iter().collect()
 }
 
 #[cfg(test)]
