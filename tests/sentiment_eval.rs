@@ -259,7 +259,7 @@ fn care_targets_on_hand_labeled_airline_tweets() {
     };
     assert_eq!(rows.len(), 421, "every hand label finds its tweet");
     let (ours, vader) = ours_and_vader("twcs airline", &rows);
-    // Measured 0.651 / 0.778 (VADER 0.529 / 0.467); floors a little under, above the targets.
+    // Measured 0.665 / 0.778 (VADER 0.529 / 0.467); floors a little under, above the targets.
     assert!(
         ours.macro_f1 >= 0.635 && ours.recall[0] >= 0.765,
         "{}",
@@ -279,7 +279,7 @@ fn spotify_support_tweets() {
     };
     assert_eq!(rows.len(), 600, "every hand label finds its tweet");
     let (ours, _) = ours_and_vader("spotify", &rows);
-    // Measured 0.670 / 0.608 (VADER 0.535 / 0.292).
+    // Measured 0.678 / 0.613 (VADER 0.535 / 0.292).
     assert!(
         ours.macro_f1 >= 0.65 && ours.recall[0] >= 0.58,
         "{}",
@@ -306,7 +306,7 @@ fn learning_engine_on_care_tweets() {
         m.line(),
         d.line()
     );
-    // Measured 0.747 after 575 corrections (default engine on the same half 0.66).
+    // Measured 0.749 after 575 corrections (default engine on the same half 0.66).
     assert!(m.macro_f1 >= 0.73, "{}", m.line());
     assert!(m.macro_f1 > d.macro_f1 + 0.05, "{}", m.line());
 }

@@ -185,6 +185,14 @@ async fn model(cmd: ModelCmd) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(EXIT_UNUSABLE));
                 }
             };
+            // Say which rows were dropped and why (the first few), so they can be fixed.
+            for why in rejected.iter().take(5) {
+                eprintln!("rejected: {}: {why}", file.display());
+            }
+            if rejected.len() > 5 {
+                eprintln!("rejected: ... and {} more rows", rejected.len() - 5);
+            }
+            let rejected = rejected.len();
             if rows.is_empty() {
                 eprintln!(
                     "error: {}: no labeled rows ({rejected} rejected); expected NDJSON {{\"text\",\"label\"}} or a CSV with `text` and `label` columns, labels negative/neutral/positive",
@@ -275,16 +283,22 @@ async fn model(cmd: ModelCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Labeled texts from NDJSON or CSV; returns the rows and how many were rejected.
-pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, usize)> {
+const LABEL_HELP: &str = "needs a non-empty text and a label negative/neutral/positive";
+
+/// Labeled texts from NDJSON or CSV; returns the rows and why each rejected row was
+/// rejected ("line 7: ...").
+pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, Vec<String>)> {
     let first = text.trim_start();
     let mut rows = Vec::new();
-    let mut rejected = 0;
+    let mut rejected = Vec::new();
     if first.starts_with('{') {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: Option<(String, Label)> = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| {
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Option<(String, Label)> = match serde_json::from_str::<serde_json::Value>(line)
+            {
+                Ok(v) => (|| {
                     let t = v.get("text")?.as_str()?.to_string();
                     let l = v
                         .get("label")
@@ -292,10 +306,15 @@ pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, usize)>
                         .as_str()
                         .and_then(Label::parse)?;
                     Some((t, l))
-                });
+                })(),
+                Err(e) => {
+                    rejected.push(format!("line {}: invalid JSON ({e})", n + 1));
+                    continue;
+                }
+            };
             match v {
                 Some(r) if !r.0.trim().is_empty() => rows.push(r),
-                _ => rejected += 1,
+                _ => rejected.push(format!("line {}: {LABEL_HELP}", n + 1)),
             }
         }
         return Ok((rows, rejected));
@@ -319,12 +338,17 @@ pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, usize)>
         );
     };
     for rec in rdr.records() {
+        let line = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(0, |p| p.line());
         match rec {
             Ok(r) => match (r.get(tc), r.get(lc).and_then(Label::parse)) {
                 (Some(t), Some(l)) if !t.trim().is_empty() => rows.push((t.to_string(), l)),
-                _ => rejected += 1,
+                _ => rejected.push(format!("line {line}: {LABEL_HELP}")),
             },
-            Err(_) => rejected += 1,
+            Err(e) => rejected.push(format!("unreadable CSV record: {e}")),
         }
     }
     Ok((rows, rejected))

@@ -47,7 +47,7 @@ const NEG_VERB: f32 = -0.9;
 /// A duration in a care post ("on the phone 45 minutes", "3 hours late").
 const DURATION_VAL: f32 = -0.8;
 /// Praise inside a question is usually a request ("any chance of an upgrade?").
-const QUESTION_POS_SCALAR: f32 = 0.25;
+const QUESTION_POS_SCALAR: f32 = 0.1;
 /// A "thanks" in a request is courtesy, not praise ("can you check my booking? thanks").
 const COURTESY_SCALAR: f32 = 0.1;
 
