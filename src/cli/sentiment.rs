@@ -296,8 +296,7 @@ pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, Vec<Str
             if line.trim().is_empty() {
                 continue;
             }
-            let v: Option<(String, Label)> = match serde_json::from_str::<serde_json::Value>(line)
-            {
+            let v: Option<(String, Label)> = match serde_json::from_str::<serde_json::Value>(line) {
                 Ok(v) => (|| {
                     let t = v.get("text")?.as_str()?.to_string();
                     let l = v
