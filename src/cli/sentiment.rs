@@ -287,7 +287,7 @@ const LABEL_HELP: &str = "needs a non-empty text and a label negative/neutral/po
 
 /// Labeled texts from NDJSON or CSV; returns the rows and why each rejected row was
 /// rejected ("line 7: ...").
-pub fn labeled_rows(text: &str) -> anyhow::Result<(Vec<(String, Label)>, Vec<String>)> {
+pub fn labeled_rows(text: &str) -> anyhow::Result<(crate::enrich::eval::Rows, Vec<String>)> {
     let first = text.trim_start();
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
